@@ -1,0 +1,1 @@
+"""pitstop's engine: source, detection, image, container, store. Never prints."""
