@@ -1,0 +1,50 @@
+"""The composition root passed to every command: console, paths and gateway factories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from runner.paths import Paths
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from runner.store import Store
+
+
+@dataclass
+class AppContext:
+    """Shared state for one invocation; heavy parts are created on first use."""
+
+    debug: bool = False
+    paths: Paths = field(default_factory=Paths.default)
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def store(self) -> Store:
+        from runner.store import Store
+
+        return Store(self.paths.database)
+
+    def connect_engine(self) -> Any:
+        from runner.engine import DockerEngine
+
+        return DockerEngine.connect()
+
+    def ensure_image(self, client: Any, progress: Any, force: bool = False) -> str:
+        from runner.image import ensure_image
+
+        return ensure_image(client, downloads=self.paths.downloads, progress=progress, force=force)

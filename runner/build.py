@@ -1,0 +1,538 @@
+"""One build, start to finish: source → plan → container → install → build → output.
+
+The orchestration talks to its gateways (source, image, engine, store) through the small
+interfaces they expose and reports everything through Events; it never prints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from runner import events as ev
+from runner.container_env import CA_PATH, container_environment, host_ca_bundle
+from runner.errors import (
+    DetectError,
+    EnvironmentProblem,
+    ExitCode,
+    PitstopError,
+    SourceError,
+    UsageError,
+)
+from runner.models import OutputInfo, Phase, Plan, Status, StepTiming, Stream
+from runner.paths import Paths
+
+WORKSPACE = "/workspace"
+NPM_STORE_VOLUME = "pitstop-store-npm"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What the user asked to build."""
+
+    source: str = "."
+    ref: str | None = None
+    worktree: bool = False
+    out: Path | None = None
+    timeout: float = 20 * 60.0
+    root: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """How a build ended; ``exit_code`` is the process exit code pitstop should use."""
+
+    build_id: int
+    status: Status
+    phase: Phase | None
+    exit_code: ExitCode
+    step_exit_code: int | None
+    error: str | None
+    hint: str | None
+    duration: float
+    steps: tuple[StepTiming, ...]
+    output: OutputInfo | None
+    plan: Plan | None
+    commit: str | None
+    diagnosis: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "build_id": self.build_id,
+            "status": str(self.status),
+            "phase": str(self.phase) if self.phase else None,
+            "exit_code": int(self.exit_code),
+            "step_exit_code": self.step_exit_code,
+            "error": self.error,
+            "hint": self.hint,
+            "duration": round(self.duration, 3),
+            "steps": [s.to_dict() for s in self.steps],
+            "output": self.output.to_dict() if self.output else None,
+            "commit": self.commit,
+            "diagnosis": self.diagnosis,
+        }
+
+
+class _Stop(Exception):
+    """Ends the build early with a recorded status and phase."""
+
+    def __init__(
+        self,
+        status: Status,
+        phase: Phase | None,
+        message: str,
+        hint: str | None = None,
+        step_exit_code: int | None = None,
+        oom_killed: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.phase, self.message, self.hint = status, phase, message, hint
+        self.step_exit_code, self.oom_killed = step_exit_code, oom_killed
+
+
+def load_project_config(root: Path, app_root: str) -> dict[str, Any]:
+    """``pitstop.toml`` from the app root, else the repository root; {} when there is none."""
+    for folder in (root / app_root, root):
+        path = folder / "pitstop.toml"
+        if path.is_file():
+            try:
+                return tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise DetectError(
+                    f"{path.relative_to(root)} is not valid TOML: {exc}",
+                    "fix the file (see README, 'pitstop.toml')",
+                ) from exc
+    return {}
+
+
+def _check_out_dir(out: Path, cwd: Path) -> None:
+    """Refuse output targets that would replace something precious."""
+    target = out.resolve()
+    precious = {Path.home().resolve(), Path("/").resolve(), cwd.resolve(), *cwd.resolve().parents}
+    if target in precious or (target / ".git").exists():
+        raise UsageError(
+            f"refusing to replace {target} with build output",
+            "pass --out a dedicated directory such as ./dist-pitstop",
+        )
+
+
+class Build:
+    """Runs one :class:`BuildRequest`. Create, then call :meth:`run` once."""
+
+    def __init__(
+        self,
+        request: BuildRequest,
+        *,
+        store: Any,
+        paths: Paths,
+        emit: ev.Sink,
+        connect_engine: Callable[[], Any],
+        ensure_image: Callable[[Any, Callable[[str, str], None]], str],
+        host_env: Mapping[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        from runner.store import LogWriter
+
+        self.request = request
+        self.store = store
+        self.paths = paths
+        self.emit = emit
+        self.connect_engine = connect_engine
+        self.ensure_image = ensure_image
+        self.host_env = dict(os.environ if host_env is None else host_env)
+        self.cancel = cancel or threading.Event()
+        self.build_id = store.create_build(
+            source=request.source, ref=request.ref, root=request.root or ""
+        )
+        self.writer = LogWriter(store, self.build_id)
+        self.steps: list[StepTiming] = []
+        self.plan: Plan | None = None
+        self.commit: str | None = None
+        self.output: OutputInfo | None = None
+        self._deadline = 0.0
+        self._container: Any = None
+        self._workdir: Path | None = None
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def log(
+        self, step: str, text: str, stream: Stream = Stream.SYSTEM, ts: float | None = None
+    ) -> None:
+        line = self.writer.add(step, str(stream), text, ts)
+        self.emit(
+            ev.Log(self.build_id, line.seq, step, str(stream), text, line.ts),
+        )
+
+    def _step(self, step: str, command: str | None = None) -> float:
+        self.emit(ev.StepStarted(self.build_id, step, command, time.time()))
+        if command:
+            self.log(step, f"$ {command}")
+        return time.time()
+
+    def _finish_step(
+        self,
+        step: str,
+        started: float,
+        *,
+        exit_code: int | None = None,
+        status: str = "ok",
+        note: str | None = None,
+        skipped: bool = False,
+    ) -> None:
+        now = time.time()
+        timing = StepTiming(step, started, now, exit_code=exit_code, skipped=skipped, note=note)
+        self.steps.append(timing)
+        self.store.update_build(self.build_id, steps=self.steps)
+        self.emit(
+            ev.StepFinished(self.build_id, step, status, exit_code, timing.duration, now, note)
+        )
+
+    def _remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def _check_time(self) -> None:
+        if self.cancel.is_set():
+            raise KeyboardInterrupt
+        if self._remaining() <= 0:
+            raise _Stop(Status.TIMED_OUT, Phase.TIMEOUT, self._timeout_message())
+
+    def _timeout_message(self) -> str:
+        minutes, seconds = divmod(int(self.request.timeout), 60)
+        return f"pitstop: build timed out after {minutes}m{seconds}s"
+
+    # -- the build ---------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        started = time.time()
+        self._deadline = time.monotonic() + self.request.timeout
+        self.store.update_build(self.build_id, status=Status.RUNNING, started_at=started)
+        self.emit(ev.BuildStarted(self.build_id, self.request.source, self.request.ref, started))
+        status, phase, error, hint, step_code, oom = Status.SUCCEEDED, None, None, None, None, False
+        try:
+            self._run_steps()
+        except _Stop as stop:
+            status, phase, error, hint = stop.status, stop.phase, stop.message, stop.hint
+            step_code, oom = stop.step_exit_code, stop.oom_killed
+        except KeyboardInterrupt:
+            status, phase, error = Status.CANCELED, None, "pitstop: build canceled"
+            self.log("pitstop", error)
+        except EnvironmentProblem as exc:
+            status, phase, error, hint = Status.ERRORED, Phase.INIT, exc.message, exc.hint
+            self.log("init", f"pitstop: {exc.message}")
+        except Exception as exc:  # a bug or an engine failure: record it, never lose the build
+            status, phase = Status.ERRORED, Phase.INIT
+            error = f"pitstop: internal error: {type(exc).__name__}: {exc}"
+            self.log("pitstop", error)
+            self._cleanup()
+            self._finalize(started, status, phase, error, hint, step_code, oom)
+            raise
+        self._cleanup()
+        return self._finalize(started, status, phase, error, hint, step_code, oom)
+
+    def _run_steps(self) -> None:
+        checkout = self._clone()
+        self._make_plan(checkout)
+        self._check_time()
+        self._start_container(checkout)
+        assert self.plan is not None
+        plan = self.plan
+        if plan.install_command:
+            self._exec("install", plan.install_command, plan.workspace_root, Phase.INSTALL)
+        if plan.build_command:
+            self._exec("build", plan.build_command, plan.root, Phase.BUILD)
+        self._collect_output()
+
+    def _clone(self) -> Any:
+        from runner import source
+
+        step = "clone"
+        t0 = self._step(step)
+        self._workdir = self.paths.workdirs / f"{self.build_id}-{os.getpid()}"
+        if self._workdir.exists():
+            shutil.rmtree(self._workdir)
+        self._workdir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            spec = source.parse_source(self.request.source, cwd=self.request.cwd)
+            self.log(step, f"pitstop: source {spec.display}")
+            checkout = source.checkout(
+                spec,
+                self._workdir,
+                mirrors=self.paths.mirrors,
+                ref=self.request.ref,
+                worktree=self.request.worktree,
+                timeout=max(1.0, self._remaining()),
+                on_output=lambda text: self.log(step, text, Stream.STDERR),
+            )
+        except (SourceError, UsageError) as exc:
+            self.log(step, f"pitstop: {exc.message}")
+            self._finish_step(step, t0, status="failed")
+            raise _Stop(Status.FAILED, Phase.CLONE, exc.message, exc.hint) from exc
+        for warning in checkout.warnings:
+            self.log(step, f"pitstop: warning: {warning}")
+        self.commit = checkout.commit
+        root = self.request.root if self.request.root is not None else checkout.app_root
+        root = str(PurePosixPath(root)) if root not in ("", ".") else ""
+        self.store.update_build(self.build_id, commit=checkout.commit, root=root or ".")
+        self.emit(
+            ev.SourceResolved(
+                self.build_id, checkout.commit, root or ".", checkout.snapshot, time.time()
+            )
+        )
+        what = checkout.commit[:12] if checkout.commit else "a snapshot of the folder"
+        self.log(step, f"pitstop: building {what}" + (f" (app root {root})" if root else ""))
+        self._finish_step(step, t0)
+        return replace(checkout, app_root=root)
+
+    def _make_plan(self, checkout: Any) -> None:
+        from runner.detect import plan_for
+        from runner.detect.tree import DirTree
+
+        step = "plan"
+        t0 = self._step(step)
+        try:
+            config = load_project_config(checkout.path, checkout.app_root)
+            env = {**self.host_env_for_detection(), **dict(self.request.env)}
+            plan = plan_for(DirTree(checkout.path), checkout.app_root, env=env, config=config)
+        except DetectError as exc:
+            self.log(step, f"pitstop: {exc.message}")
+            if exc.hint:
+                self.log(step, f"pitstop: hint: {exc.hint}")
+            self._finish_step(step, t0, status="failed")
+            raise _Stop(Status.FAILED, Phase.INIT, exc.message, exc.hint) from exc
+        self.plan = plan
+        self.store.update_build(self.build_id, plan=plan)
+        self.emit(ev.PlanReady(self.build_id, plan.to_dict(), time.time()))
+        from runner.plan_render import plan_lines
+
+        for line in plan_lines(plan):
+            self.log(step, f"pitstop: {line}")
+        self._finish_step(step, t0)
+
+    def host_env_for_detection(self) -> dict[str, str]:
+        """Host variables that steer detection (runtime versions), as hosted builds read them."""
+        names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
+        return {k: self.host_env[k] for k in names if k in self.host_env}
+
+    def _start_container(self, checkout: Any) -> None:
+        step = "init"
+        t0 = self._step(step)
+        engine = self.connect_engine()
+        swept = engine.sweep()
+        if swept:
+            self.log(
+                step, f"pitstop: removed {len(swept)} leftover container(s): {', '.join(swept)}"
+            )
+
+        def progress(task: str, message: str) -> None:
+            self.emit(ev.Progress(self.build_id, task, message, time.time()))
+            self.log(step, f"pitstop: [{task}] {message}")
+
+        image = self.ensure_image(engine.client, progress)
+        self._check_time()
+        ca = host_ca_bundle(self.host_env)
+        extra = dict(self.plan.env) if self.plan else {}
+        extra.update(dict(self.request.env))
+        environment = container_environment(self.host_env, with_ca=ca is not None, extra=extra)
+        from runner.engine import ContainerSpec
+
+        spec = ContainerSpec(
+            image=image,
+            build_id=self.build_id,
+            env=environment.env,
+            workdir=WORKSPACE,
+            volumes={NPM_STORE_VOLUME: "/home/pitstop/.npm"},
+            extra_hosts=environment.extra_hosts,
+        )
+        self._container = engine.start(spec)
+        self.log(step, f"pitstop: container {self._container.id[:12]} from {image}")
+        if ca is not None:
+            self._container.put_file(CA_PATH, ca.read_bytes())
+            self.log(step, f"pitstop: CA bundle from {ca} available at {CA_PATH}")
+        self._container.put_directory(checkout.path, WORKSPACE, exclude=(".git", "node_modules"))
+        self._finish_step(step, t0)
+
+    def _exec(self, step: str, command: str, where: str, phase: Phase) -> None:
+        self._check_time()
+        t0 = self._step(step, command)
+        workdir = str(PurePosixPath(WORKSPACE, where)) if where not in ("", ".") else WORKSPACE
+
+        def on_output(stream: Stream, text: str, ts: float) -> None:
+            self.log(step, text, stream, ts)
+
+        result = self._container.run(
+            command,
+            workdir=workdir,
+            on_output=on_output,
+            deadline=self._deadline,
+            cancel=self.cancel,
+        )
+        if result.canceled:
+            self._finish_step(step, t0, exit_code=result.exit_code, status="canceled")
+            raise KeyboardInterrupt
+        if result.timed_out:
+            message = self._timeout_message()
+            self.log(step, message)
+            self._finish_step(step, t0, exit_code=result.exit_code, status="timed_out")
+            raise _Stop(
+                Status.TIMED_OUT, Phase.TIMEOUT, message, "raise --timeout or make the step faster"
+            )
+        if result.exit_code != 0:
+            note = "out of memory" if result.oom_killed else None
+            self._finish_step(step, t0, exit_code=result.exit_code, status="failed", note=note)
+            raise _Stop(
+                Status.FAILED,
+                phase,
+                f"{step} failed: `{command}` exited with code {result.exit_code}",
+                step_exit_code=result.exit_code,
+                oom_killed=result.oom_killed,
+            )
+        self._finish_step(step, t0, exit_code=0)
+
+    def _collect_output(self) -> None:
+        from runner.engine import PathMissing
+
+        assert self.plan is not None
+        step = "output"
+        t0 = self._step(step)
+        plan = self.plan
+        app = (
+            PurePosixPath(WORKSPACE, plan.root)
+            if plan.root not in ("", ".")
+            else PurePosixPath(WORKSPACE)
+        )
+        source = str(app / plan.output_dir)
+        dest = (self.request.out or self.paths.outputs / str(self.build_id)).resolve()
+        _check_out_dir(dest, self.request.cwd)
+        try:
+            self.output = self._container.copy_out(source, dest)
+        except PathMissing as exc:
+            found = self._container.list_directory(str(app))
+            listing = ", ".join(found) if found else "nothing"
+            message = (
+                f'pitstop: output directory "{plan.output_dir}" was not found; found: {listing}'
+            )
+            self.log(step, message)
+            self._finish_step(step, t0, status="failed")
+            raise _Stop(
+                Status.FAILED,
+                Phase.OUTPUT,
+                message.removeprefix("pitstop: "),
+                "set the output directory in pitstop.toml ([build] output_dir) or fix the build "
+                "so it writes there",
+            ) from exc
+        self.log(
+            step,
+            f"pitstop: copied {self.output.files} files ({self.output.bytes} bytes) to {dest}",
+        )
+        self.store.update_build(self.build_id, output=self.output)
+        self._finish_step(step, t0)
+
+    # -- the end -----------------------------------------------------------------------------
+
+    def _cleanup(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.remove()
+            finally:
+                self._container = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _finalize(
+        self,
+        started: float,
+        status: Status,
+        phase: Phase | None,
+        error: str | None,
+        hint: str | None,
+        step_code: int | None,
+        oom: bool,
+    ) -> BuildResult:
+        self.writer.flush()
+        diagnosis = None
+        if status in (Status.FAILED, Status.TIMED_OUT):
+            diagnosis = self._diagnose(phase, step_code, oom)
+        finished = time.time()
+        self.writer.close()
+        self.store.update_build(
+            self.build_id,
+            status=status,
+            phase=phase,
+            finished_at=finished,
+            exit_code=step_code,
+            error=error,
+            diagnosis=diagnosis,
+        )
+        exit_code = {
+            Status.SUCCEEDED: ExitCode.OK,
+            Status.CANCELED: ExitCode.INTERRUPTED,
+            Status.ERRORED: ExitCode.ENVIRONMENT,
+        }.get(status, ExitCode.BUILD_FAILED)
+        result = BuildResult(
+            build_id=self.build_id,
+            status=status,
+            phase=phase,
+            exit_code=exit_code,
+            step_exit_code=step_code,
+            error=error,
+            hint=hint,
+            duration=finished - started,
+            steps=tuple(self.steps),
+            output=self.output,
+            plan=self.plan,
+            commit=self.commit,
+            diagnosis=diagnosis,
+        )
+        self.emit(
+            ev.BuildFinished(
+                self.build_id,
+                str(status),
+                str(phase) if phase else None,
+                step_code,
+                error,
+                hint,
+                result.duration,
+                self.output.to_dict() if self.output else None,
+                diagnosis,
+                finished,
+            )
+        )
+        return result
+
+    def _diagnose(
+        self, phase: Phase | None, step_code: int | None, oom: bool
+    ) -> dict[str, Any] | None:
+        try:
+            from runner.diagnose import diagnose
+        except ImportError:
+            return None
+        lines = [line.text for line in self.store.iter_lines(self.build_id)]
+        failed = self.steps[-1].step if self.steps else None
+        try:
+            result = diagnose(
+                lines,
+                failed_step=failed,
+                exit_code=step_code,
+                oom_killed=oom,
+                phase=str(phase) if phase else None,
+            )
+        except Exception as exc:  # the classifier must never lose a build
+            return {"code": "unknown", "title": f"classifier error: {exc}"}
+        return result.to_dict()
+
+
+def run_build(request: BuildRequest, **kwargs: Any) -> BuildResult:
+    """Convenience: ``Build(request, **kwargs).run()``."""
+    return Build(request, **kwargs).run()
+
+
+__all__ = ["Build", "BuildRequest", "BuildResult", "PitstopError", "run_build"]

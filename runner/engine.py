@@ -1,0 +1,404 @@
+"""The only module that talks to Docker: one labelled container per build, steps run as execs.
+
+A build container starts from the build image with ``sleep infinity`` under an init, gets the
+source and the CA bundle copied in (``put_archive``, so remote engines work too), runs each step
+with ``exec`` while stdout and stderr stream line by line, hands the output back with
+``get_archive`` and is always removed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import os
+import queue
+import socket
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import EnvironmentProblem, PitstopError
+from runner.models import OutputInfo, Stream
+
+if TYPE_CHECKING:
+    import docker
+
+LABEL = "dev.pitstop.managed"
+LABEL_BUILD = "dev.pitstop.build"
+LABEL_PID = "dev.pitstop.pid"
+LABEL_HOST = "dev.pitstop.host"
+LABEL_CREATED = "dev.pitstop.created"
+
+#: A partial line longer than this is emitted without waiting for its newline.
+MAX_LINE = 64 * 1024
+
+OnOutput = Callable[[Stream, str, float], None]
+
+
+class PathMissing(PitstopError):
+    """A path asked for in the container does not exist."""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """How to start one build container."""
+
+    image: str
+    build_id: int
+    env: Mapping[str, str] = field(default_factory=dict)
+    workdir: str = "/workspace"
+    user: str = "1000:1000"
+    volumes: Mapping[str, str] = field(default_factory=dict)  # volume name → container path
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)
+    mem_limit: str | None = None
+    nano_cpus: int | None = None
+    pids_limit: int | None = 4096
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """How one step ended. ``exit_code`` is None when the process never reported one."""
+
+    exit_code: int | None
+    oom_killed: bool = False
+    timed_out: bool = False
+    canceled: bool = False
+
+
+class LineSplitter:
+    """Turns byte chunks of one stream into complete text lines (raw ``\\r`` kept)."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        self._buffer += self._decoder.decode(chunk)
+        *lines, self._buffer = self._buffer.split("\n")
+        while len(self._buffer) > MAX_LINE:
+            lines.append(self._buffer[:MAX_LINE])
+            self._buffer = self._buffer[MAX_LINE:]
+        return lines
+
+    def close(self) -> list[str]:
+        self._buffer += self._decoder.decode(b"", final=True)
+        rest, self._buffer = self._buffer, ""
+        return [rest] if rest else []
+
+
+def _tar_directory(src: Path, exclude: Iterable[str], uid: int, gid: int) -> io.BufferedRandom:
+    """A tar (in a spooled temp file) of ``src``'s contents, owned by ``uid:gid``."""
+    excluded = set(exclude)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+
+    def owner(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if PurePosixPath(info.name).name in excluded:
+            return None
+        info.uid, info.gid, info.uname, info.gname = uid, gid, "pitstop", "pitstop"
+        return info
+
+    with tarfile.open(fileobj=spool, mode="w") as tar:
+        for entry in sorted(src.iterdir()):
+            tar.add(entry, arcname=entry.name, filter=owner)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _tar_file(name: str, content: bytes, mode: int = 0o644) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(content), mode, int(time.time())
+        tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+class BuildContainer:
+    """A running build container. Always call :meth:`remove` (it is idempotent)."""
+
+    def __init__(self, engine: DockerEngine, container: Any, spec: ContainerSpec) -> None:
+        self._engine = engine
+        self._container = container
+        self.spec = spec
+        self.id: str = container.id
+        self._removed = False
+
+    @property
+    def api(self) -> Any:
+        return self._engine.client.api
+
+    def put_directory(self, src: Path, dest: str, *, exclude: Iterable[str] = (".git",)) -> None:
+        """Copy the contents of host directory ``src`` into ``dest`` (which must exist)."""
+        uid, gid = (int(x) for x in self.spec.user.split(":"))
+        with _tar_directory(src, exclude, uid, gid) as archive:
+            self.api.put_archive(self.id, dest, archive)
+
+    def put_file(self, path: str, content: bytes, mode: int = 0o644) -> None:
+        """Write one file at absolute container path ``path`` (its directory must exist)."""
+        p = PurePosixPath(path)
+        self.api.put_archive(self.id, str(p.parent), _tar_file(p.name, content, mode))
+
+    def run(
+        self,
+        command: str,
+        *,
+        workdir: str,
+        on_output: OnOutput,
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run ``command`` under ``bash -c`` and stream its lines as they arrive.
+
+        ``deadline`` is a ``time.monotonic()`` instant: past it the container is killed and the
+        result says ``timed_out``. Setting ``cancel`` does the same with ``canceled``.
+        """
+        exec_id = self.api.exec_create(
+            self.id,
+            ["bash", "-c", command],
+            workdir=workdir,
+            environment=dict(env or {}),
+            stdout=True,
+            stderr=True,
+        )["Id"]
+        stream = self.api.exec_start(exec_id, stream=True, demux=True)
+        chunks: queue.Queue[tuple[Stream, bytes] | None] = queue.Queue()
+
+        def pump() -> None:
+            try:
+                for out, err in stream:
+                    if out:
+                        chunks.put((Stream.STDOUT, out))
+                    if err:
+                        chunks.put((Stream.STDERR, err))
+            except Exception:  # the stream breaks when the container is killed
+                pass
+            finally:
+                chunks.put(None)
+
+        threading.Thread(target=pump, name=f"pitstop-exec-{exec_id[:12]}", daemon=True).start()
+        splitters = {Stream.STDOUT: LineSplitter(), Stream.STDERR: LineSplitter()}
+        timed_out = canceled = False
+        while True:
+            try:
+                item = chunks.get(timeout=0.1)
+            except queue.Empty:
+                item = ...
+            if not (timed_out or canceled):
+                if deadline is not None and time.monotonic() >= deadline:
+                    timed_out = True
+                    self.kill()
+                elif cancel is not None and cancel.is_set():
+                    canceled = True
+                    self.kill()
+            if item is None:
+                break
+            if item is ...:
+                continue
+            which, data = item
+            now = time.time()
+            for line in splitters[which].feed(data):
+                on_output(which, line, now)
+        for which, splitter in splitters.items():
+            for line in splitter.close():
+                on_output(which, line, time.time())
+        info = self.api.exec_inspect(exec_id)
+        code = info.get("ExitCode")
+        oom = False
+        if code not in (0, None):
+            try:
+                state = self.api.inspect_container(self.id)["State"]
+                oom = bool(state.get("OOMKilled"))
+            except Exception:
+                oom = False
+        return ExecResult(exit_code=code, oom_killed=oom, timed_out=timed_out, canceled=canceled)
+
+    def list_directory(self, path: str) -> list[str]:
+        """Names directly under ``path`` in the container (empty if it does not exist)."""
+        try:
+            stream, _ = self.api.get_archive(self.id, path)
+        except Exception:
+            return []
+        with tempfile.TemporaryFile() as spool:
+            for chunk in stream:
+                spool.write(chunk)
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r|") as tar:
+                names = set()
+                for member in tar:
+                    parts = PurePosixPath(member.name).parts
+                    if len(parts) >= 2:
+                        names.add(parts[1])
+        return sorted(names)
+
+    def copy_out(self, path: str, dest: Path) -> OutputInfo:
+        """Copy directory ``path`` out of the container into ``dest``, replacing it atomically."""
+        import docker.errors
+
+        try:
+            stream, stat = self.api.get_archive(self.id, path)
+        except docker.errors.NotFound as exc:
+            raise PathMissing(f"{path} does not exist in the build container") from exc
+        if not (int(stat.get("mode", 0)) & (1 << 31)):  # os.ModeDir in Go's FileMode
+            raise PathMissing(f"{path} is not a directory")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        files = size = 0
+        try:
+            with tempfile.TemporaryFile() as spool:
+                for chunk in stream:
+                    spool.write(chunk)
+                spool.seek(0)
+                with tarfile.open(fileobj=spool, mode="r") as tar:
+                    members = []
+                    for member in tar.getmembers():
+                        parts = PurePosixPath(member.name).parts[1:]
+                        if not parts:
+                            continue
+                        member.name = str(PurePosixPath(*parts))
+                        members.append(member)
+                        if member.isfile():
+                            files += 1
+                            size += member.size
+                    tar.extractall(staging, members=members, filter="data")
+            _replace_dir(staging, dest)
+        except BaseException:
+            _rmtree(staging)
+            raise
+        return OutputInfo(path=str(dest), files=files, bytes=size)
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self._container.kill()
+
+    def remove(self) -> None:
+        if self._removed:
+            return
+        try:
+            self._container.remove(force=True, v=True)
+        except Exception as exc:
+            import docker.errors
+
+            if not isinstance(exc, docker.errors.NotFound):
+                raise
+        self._removed = True
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _replace_dir(new: Path, dest: Path) -> None:
+    """Move ``new`` to ``dest``; a previous ``dest`` is swapped out first, then deleted."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.time_ns()}")
+        dest.rename(old)
+    new.rename(dest)
+    if old is not None:
+        _rmtree(old)
+
+
+class DockerEngine:
+    """A connected Docker engine."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, timeout: float = 10.0) -> DockerEngine:
+        """Connect using DOCKER_HOST / the active context; a clear error when nothing answers."""
+        import docker
+        import docker.errors
+
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        try:
+            client = docker.from_env(timeout=int(timeout))
+            client.ping()
+        except docker.errors.DockerException as exc:
+            raise EnvironmentProblem(
+                f"no Docker engine answered at {where}",
+                "start one (as root: `scripts/ensure-docker.sh`, or "
+                "`sudo systemctl start docker`), or point DOCKER_HOST at a running engine",
+            ) from exc
+        return cls(client)
+
+    def start(self, spec: ContainerSpec) -> BuildContainer:
+        """Create and start a labelled build container that idles until steps are exec'd."""
+        labels = {
+            LABEL: "1",
+            LABEL_BUILD: str(spec.build_id),
+            LABEL_PID: str(os.getpid()),
+            LABEL_HOST: socket.gethostname(),
+            LABEL_CREATED: str(int(time.time())),
+        }
+        kwargs: dict[str, Any] = {}
+        if spec.mem_limit:
+            kwargs["mem_limit"] = kwargs["memswap_limit"] = spec.mem_limit
+        if spec.nano_cpus:
+            kwargs["nano_cpus"] = spec.nano_cpus
+        container = self.client.containers.create(
+            spec.image,
+            command=["sleep", "infinity"],
+            name=f"pitstop-build-{spec.build_id}-{os.getpid()}",
+            init=True,
+            labels=labels,
+            user=spec.user,
+            working_dir=spec.workdir,
+            environment=dict(spec.env),
+            volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
+            extra_hosts=dict(spec.extra_hosts) or None,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges:true"],
+            pids_limit=spec.pids_limit,
+            log_config={"type": "local"},
+            detach=True,
+            **kwargs,
+        )
+        build = BuildContainer(self, container, spec)
+        try:
+            container.start()
+        except BaseException:
+            build.remove()
+            raise
+        return build
+
+    def leftovers(self) -> list[dict[str, str]]:
+        """pitstop's containers on this engine, with their labels."""
+        found = self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+        return [{"id": c.id, "name": c.name, **c.labels} for c in found]
+
+    def sweep(self, *, all_owners: bool = False) -> list[str]:
+        """Remove pitstop containers whose owning process on this host is gone."""
+        removed = []
+        host = socket.gethostname()
+        for c in self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+            pid = int(c.labels.get(LABEL_PID, "0") or 0)
+            mine = c.labels.get(LABEL_HOST) == host
+            if all_owners or (mine and not _pid_alive(pid)):
+                try:
+                    c.remove(force=True, v=True)
+                    removed.append(c.name)
+                except Exception:
+                    continue
+        return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
