@@ -733,7 +733,7 @@ def mirror_path(location: str, mirrors: Path) -> Path:
     """Where the bare mirror for ``location`` lives (same repo, same path, however it was spelt)."""
     key = location.strip().rstrip("/").removesuffix(".git").rstrip("/")
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    tail = [p for p in re.split(r"[/:]", key) if p][-2:]
+    tail = [p for p in re.split(r"[/:]", re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*:/*", "", key)) if p][-2:]
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(tail)).strip("-.")[:60] or "repo"
     return mirrors / f"{safe}-{digest}.git"
 
