@@ -1,0 +1,196 @@
+"""End-to-end builds against the real Docker engine, real git and real npm."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PITSTOP, cli_env, events, pitstop_containers
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def stored(home: Path, build_id: int):
+    from runner.store import Store
+
+    with Store(home / "data" / "history.sqlite3") as store:
+        return store.get_build(build_id), store.read_lines(build_id)
+
+
+def test_vite_example_builds_and_its_output_reaches_the_host(
+    make_repo, pitstop, isolated_state, tmp_path, docker_client
+) -> None:
+    repo = make_repo("vite-npm")
+    out = tmp_path / "site"
+    result = pitstop("build", str(repo), "--out", str(out), "--json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    evs = events(result.stdout)
+    finished = evs[-1]
+    assert finished["type"] == "build_finished" and finished["status"] == "succeeded"
+    html = (out / "index.html").read_text()
+    assert "Hello from a pitstop build" in html
+    bundles = list((out / "assets").glob("*.js"))
+    assert bundles and "Built by" in bundles[0].read_text()
+    assert finished["output"]["files"] == sum(1 for p in out.rglob("*") if p.is_file())
+    record, lines = stored(isolated_state, finished["build_id"])
+    assert record.status == "succeeded" and record.commit and len(record.commit) == 40
+    assert [s.step for s in record.steps] == ["clone", "plan", "init", "install", "build", "output"]
+    assert any(line.step == "build" and "built in" in line.text for line in lines)
+    assert [line.seq for line in lines] == list(range(1, len(lines) + 1))
+    assert not pitstop_containers(docker_client, finished["build_id"])
+
+
+def test_out_of_sync_lockfile_fails_in_install_with_npms_words(
+    make_repo, pitstop, isolated_state, docker_client
+) -> None:
+    repo = make_repo("npm-lockfile-out-of-sync")
+    result = pitstop("build", str(repo))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "failed in" in result.stdout and "install" in result.stdout
+    history = pitstop("history", "--json")
+    build = json.loads(history.stdout)[0]
+    record, lines = stored(isolated_state, build["id"])
+    assert record.status == "failed" and record.phase == "install"
+    assert record.exit_code not in (None, 0)
+    text = "\n".join(line.text for line in lines if line.step == "install")
+    assert "can only install packages when your package.json and package-lock.json" in text
+    assert "Missing: is-number@7.0.0 from lock file" in text
+    assert not pitstop_containers(docker_client, build["id"])
+
+
+SLOW_PROJECT = {
+    "pitstop.toml": '[build]\noutput_dir = "dist"\n',
+    "package.json": json.dumps(
+        {"name": "slow", "version": "1.0.0", "private": True, "scripts": {"build": "node build.js"}}
+    ),
+    "package-lock.json": json.dumps(
+        {
+            "name": "slow",
+            "version": "1.0.0",
+            "lockfileVersion": 3,
+            "requires": True,
+            "packages": {"": {"name": "slow", "version": "1.0.0"}},
+        }
+    ),
+    "build.js": (
+        "const fs = require('fs');\n"
+        "const total = Number(process.env.LINES || 60);\n"
+        "let i = 0;\n"
+        "const timer = setInterval(() => {\n"
+        "  i += 1;\n"
+        "  (i % 2 ? process.stdout : process.stderr).write(`line ${i} of ${total}\\n`);\n"
+        "  if (i === total) {\n"
+        "    clearInterval(timer);\n"
+        "    fs.mkdirSync('dist', { recursive: true });\n"
+        "    fs.writeFileSync('dist/done.txt', 'done');\n"
+        "  }\n"
+        "}, Number(process.env.DELAY || 50));\n"
+    ),
+}
+
+
+def start_build(home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*PITSTOP, "build", *args, "--json"],
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def read_until(proc: subprocess.Popen[str], predicate, timeout: float = 180) -> list[dict]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        event = json.loads(raw)
+        seen.append(event)
+        if predicate(event):
+            return seen
+        assert time.monotonic() < deadline, "event did not arrive in time"
+    raise AssertionError(f"process ended before the event; last: {seen[-3:]}")
+
+
+def test_sigint_cancels_removes_the_container_and_records_canceled(
+    make_repo, build_image, isolated_state, docker_client
+) -> None:
+    repo = make_repo(files=SLOW_PROJECT)
+    proc = start_build(isolated_state, str(repo), "-e", "DELAY=1000")
+    seen = read_until(
+        proc,
+        lambda e: e["type"] == "log" and e["step"] == "build" and e["text"].startswith("line "),
+    )
+    build_id = seen[0]["build_id"]
+    assert pitstop_containers(docker_client, build_id), "the build container should be running"
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert json.loads(rest.splitlines()[-1])["status"] == "canceled"
+    record, _ = stored(isolated_state, build_id)
+    assert record.status == "canceled"
+    assert not pitstop_containers(docker_client, build_id)
+
+
+def test_a_tiny_timeout_ends_timed_out(make_repo, pitstop, isolated_state, docker_client) -> None:
+    repo = make_repo(files=SLOW_PROJECT)
+    started = time.monotonic()
+    result = pitstop("build", str(repo), "--timeout", "12", "-e", "DELAY=1000", "--json")
+    assert result.returncode == 1
+    assert time.monotonic() - started < 60
+    finished = events(result.stdout)[-1]
+    assert finished["status"] == "timed_out" and finished["phase"] == "timeout"
+    record, lines = stored(isolated_state, finished["build_id"])
+    assert record.status == "timed_out"
+    assert any("timed out after 0m12s" in line.text for line in lines)
+    assert not pitstop_containers(docker_client, finished["build_id"])
+
+
+def test_logs_follow_started_mid_build_gets_every_line_once(
+    make_repo, build_image, isolated_state
+) -> None:
+    repo = make_repo(files=SLOW_PROJECT)
+    proc = start_build(isolated_state, str(repo), "-e", "LINES=150", "-e", "DELAY=20")
+    seen = read_until(
+        proc,
+        lambda e: e["type"] == "log" and e["step"] == "build" and e["text"].startswith("line "),
+    )
+    build_id = seen[0]["build_id"]
+    follower = subprocess.run(
+        [*PITSTOP, "logs", "-f", str(build_id), "--json"],
+        env=cli_env(isolated_state),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    proc.communicate(timeout=180)
+    assert proc.returncode == 0
+    followed = [json.loads(line) for line in follower.stdout.splitlines()]
+    _, lines = stored(isolated_state, build_id)
+    assert [f["seq"] for f in followed] == [line.seq for line in lines]
+    assert [f["text"] for f in followed] == [line.text for line in lines]
+    build_lines = [f["text"] for f in followed if f["text"].startswith("line ")]
+    assert build_lines == [f"line {i} of 150" for i in range(1, 151)]
+
+
+def test_a_nonexistent_repository_fails_in_clone(pitstop, tmp_path) -> None:
+    missing = tmp_path / "no-such-repo.git"
+    result = pitstop("build", f"file://{missing}", "--json")
+    assert result.returncode == 1
+    finished = events(result.stdout)[-1]
+    assert finished["status"] == "failed" and finished["phase"] == "clone"
+    assert finished["error"] and finished["hint"]
+
+
+def test_a_nonexistent_ref_fails_in_clone(make_repo, pitstop) -> None:
+    repo = make_repo("vite-npm")
+    result = pitstop("build", str(repo), "--ref", "no-such-branch", "--json")
+    assert result.returncode == 1
+    finished = events(result.stdout)[-1]
+    assert finished["status"] == "failed" and finished["phase"] == "clone"
+    assert "no-such-branch" in finished["error"]
