@@ -378,7 +378,8 @@ def _run_git(
     )
     if check and result.returncode != 0:
         raise SourceError(
-            f"{label} failed: {_git_words(result.stderr)}", _hint_for(result.stderr, display)
+            f"{label}{' of ' + display if display else ''} failed: {_git_words(result.stderr)}",
+            _hint_for(result.stderr, display),
         )
     return result
 
@@ -764,6 +765,7 @@ def update_mirror(
                 what="git fetch",
                 display=spec.display,
             )
+            _follow_remote_head(final, dl, spec.display)
             return final
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=mirrors))
         try:
@@ -779,6 +781,32 @@ def update_mirror(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return final
+
+
+def _follow_remote_head(mirror: Path, deadline: _Deadline, display: str) -> None:
+    """Point a mirror's HEAD at the remote's default branch when its old one was pruned."""
+    head = _run_git(
+        ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+        cwd=mirror,
+        timeout=deadline,
+        check=False,
+    )
+    if head.returncode == 0:
+        return
+    proc = _run_git(
+        ["ls-remote", "--symref", "origin", "HEAD"],
+        cwd=mirror,
+        timeout=deadline,
+        check=False,
+        display=display,
+    )
+    for line in proc.stdout.splitlines():
+        target, _, name = line.partition("\t")
+        if name == "HEAD" and target.startswith("ref: refs/heads/"):
+            _run_git(
+                ["symbolic-ref", "HEAD", target[5:]], cwd=mirror, timeout=deadline, display=display
+            )
+            return
 
 
 def _is_git_dir(path: Path, deadline: _Deadline) -> bool:
