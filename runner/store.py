@@ -203,11 +203,17 @@ class Store:
     def _migrate(self) -> None:
         migrations = MIGRATIONS
         known = len(migrations)
-        with self._write() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            version = self._schema_version(db)
+        with self._guard():  # read first: an up-to-date file needs no write lock
+            self._db.execute("BEGIN")
+            try:
+                version = self._schema_version(self._db)
+            finally:
+                self._db.execute("COMMIT")
+        if version < known:
+            with self._write() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
         if version > known:
             raise SchemaTooNew(
                 f"the history database {self.path} has schema version {version}, "
@@ -228,7 +234,12 @@ class Store:
                 )
 
     def _schema_version(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        has_meta = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        row = None
+        if has_meta:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             others = db.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
@@ -692,13 +703,15 @@ class LogWriter:
 
     def add(self, step: str, stream: str, text: str, ts: float | None = None) -> LogLine:
         with self._lock:
-            self._check()
+            if self._closed or self._failure is not None:
+                self._check()
             self._seq += 1
             line = LogLine(self._seq, time.time() if ts is None else ts, step, str(stream), text)
-            if not self._buffer:
+            buffer = self._buffer
+            if not buffer:
                 self._oldest = time.monotonic()
-            self._buffer.append(line)
-            if len(self._buffer) >= self._max_lines:
+            buffer.append(line)
+            if len(buffer) >= self._max_lines:
                 self._flush_locked()
             elif self._thread is None:
                 self._thread = threading.Thread(

@@ -718,3 +718,23 @@ def test_follow_a_writer_process_sees_every_line_once(store: Store) -> None:
     assert {ln.stream for ln in got} == {"stdout", "stderr"}
     assert store.get_build(bid).status is Status.SUCCEEDED
     assert live > 0, "the reader only started after the writer finished"
+
+
+def test_opening_and_reading_do_not_wait_for_a_writer(store: Store) -> None:
+    bid = store.create_build(source="s", ref=None, root=".")
+    store.append_lines(bid, lines(1, 4))
+    con = sqlite3.connect(store.path, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    con.execute("INSERT INTO log_lines VALUES (?, 4, 0, 'build', 'stdout', 'uncommitted')", (bid,))
+    try:
+        start = time.monotonic()
+        with Store(store.path, timeout=0.1) as reader:
+            assert reader.read_lines(bid) == lines(1, 4)
+            assert reader.resolve("last") == bid
+            with pytest.raises(StoreError, match="locked") as info:
+                reader.update_build(bid, error="x")
+            assert info.value.hint and "another pitstop" in info.value.hint
+        assert time.monotonic() - start < 2
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
