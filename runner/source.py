@@ -240,30 +240,29 @@ def _parse_local(path: Path, raw: str) -> SourceSpec:
     if not path.is_dir():
         raise UsageError(f"not a directory: {raw}", "give the folder that holds the app")
     proc = _run_git(
-        ["rev-parse", "--is-bare-repository", "--show-toplevel", "--show-prefix"],
-        cwd=path,
-        timeout=30.0,
-        check=False,
+        ["rev-parse", "--show-toplevel", "--show-prefix"], cwd=path, timeout=30.0, check=False
     )
-    if proc.returncode == 0:
-        lines = proc.stdout.splitlines()
-        if lines and lines[0] == "true":
-            return SourceSpec("remote", path.resolve().as_uri(), "", raw)
-        if len(lines) >= 2:
-            top = lines[1]
-            prefix = lines[2].rstrip("/") if len(lines) > 2 else ""
-            return SourceSpec("repo", top, prefix, raw)
-    words = _git_words(proc.stderr)
+    lines = proc.stdout.splitlines()
+    if proc.returncode == 0 and lines:
+        prefix = lines[1].rstrip("/") if len(lines) > 1 else ""
+        return SourceSpec("repo", lines[0], prefix, raw)
     if "not a git repository" in proc.stderr:
         return SourceSpec("folder", str(path.resolve()), "", raw)
     if "must be run in a work tree" in proc.stderr:
-        bare = _run_git(["rev-parse", "--is-bare-repository"], cwd=path, timeout=30.0, check=False)
-        if bare.stdout.strip() == "true":
-            return SourceSpec("remote", path.resolve().as_uri(), "", raw)
+        bare = _run_git(
+            ["rev-parse", "--is-bare-repository", "--absolute-git-dir"],
+            cwd=path,
+            timeout=30.0,
+            check=False,
+        ).stdout.splitlines()
+        if len(bare) == 2 and bare[0] == "true":
+            return SourceSpec("remote", Path(bare[1]).as_uri(), "", raw)
         raise UsageError(
             f"{raw} is inside a .git directory", "give the repository's working folder instead"
         )
-    raise SourceError(f"git could not read {raw}: {words}", _hint_for(proc.stderr, raw))
+    raise SourceError(
+        f"git could not read {raw}: {_git_words(proc.stderr)}", _hint_for(proc.stderr, raw)
+    )
 
 
 def redact_url(url: str) -> str:

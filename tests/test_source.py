@@ -65,6 +65,7 @@ LOCAL_CASES = [
     ("plain", ".", "folder", "plain", ""),
     ("site", "plain", "folder", "plain/site", ""),
     ("bare.git", ".", "remote", None, ""),
+    ("refs", "bare.git", "remote", None, ""),  # inside a bare repository: the repository
 ]
 
 
