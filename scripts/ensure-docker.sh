@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Make a Docker engine answer, and make sure debootstrap (for the build image's base) is there.
+# Idempotent: an engine that already answers (DOCKER_HOST or the default socket) is left alone.
+# Otherwise, as root: installs Debian's docker.io when dockerd is missing and starts dockerd in
+# the background, recording its pid so scripts/stop-docker.sh stops only an engine started here.
+#
+# Overrides: PITSTOP_DOCKERD_PIDFILE, PITSTOP_DOCKERD_LOG, PITSTOP_DOCKERD_TIMEOUT (seconds),
+# PITSTOP_DOCKERD_ARGS (extra dockerd arguments, e.g. "-H unix:///tmp/d.sock --data-root /tmp/d").
+set -euo pipefail
+
+pidfile=${PITSTOP_DOCKERD_PIDFILE:-/var/run/pitstop-dockerd.pid}
+logfile=${PITSTOP_DOCKERD_LOG:-/var/log/pitstop-dockerd.log}
+timeout=${PITSTOP_DOCKERD_TIMEOUT:-60}
+read -r -a extra_args <<<"${PITSTOP_DOCKERD_ARGS:-}"
+
+say() { echo "ensure-docker: $*"; }
+die() { echo "ensure-docker: error: $*" >&2; exit 4; }
+
+answers() { docker info >/dev/null 2>&1; }
+
+as_root() {
+    [[ $(id -u) -eq 0 ]] || die "$1 needs root; run: sudo $0"
+}
+
+apt_install() {
+    as_root "installing $*"
+    command -v apt-get >/dev/null || die "no apt-get here; install $* with your package manager"
+    say "installing $* with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || die "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+missing=()
+command -v debootstrap >/dev/null || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
+[[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] || missing+=(debian-archive-keyring)
+
+if command -v docker >/dev/null && answers; then
+    if ((${#missing[@]})); then
+        apt_install "${missing[@]}"
+    fi
+    say "Docker engine answers (${DOCKER_HOST:-unix:///var/run/docker.sock})"
+    exit 0
+fi
+
+command -v dockerd >/dev/null || [[ -x /usr/sbin/dockerd ]] || missing+=(docker.io)
+command -v docker >/dev/null || [[ " ${missing[*]} " == *" docker.io "* ]] || missing+=(docker.io)
+if ((${#missing[@]})); then
+    apt_install "${missing[@]}"
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+answers && { say "Docker engine answers (started by the package)"; exit 0; }
+
+if [[ -n "${DOCKER_HOST:-}" && ${#extra_args[@]} -eq 0 && "$DOCKER_HOST" != unix://* ]]; then
+    die "DOCKER_HOST=$DOCKER_HOST does not answer, and it is not a local socket this script can start"
+fi
+as_root "starting dockerd"
+
+if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    say "dockerd (pid $(cat "$pidfile")) is starting; waiting for it"
+else
+    args=("${extra_args[@]}")
+    # Listen where the client will look when DOCKER_HOST names a local socket.
+    if [[ "${DOCKER_HOST:-}" == unix://* && " ${args[*]} " != *" -H "* ]]; then
+        args+=(-H "$DOCKER_HOST")
+    fi
+    mkdir -p "$(dirname "$logfile")" "$(dirname "$pidfile")"
+    say "starting dockerd (log: $logfile)"
+    setsid nohup dockerd "${args[@]}" >>"$logfile" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+fi
+pid=$(cat "$pidfile")
+
+deadline=$((SECONDS + timeout))
+until answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        rm -f "$pidfile"
+        echo "ensure-docker: error: dockerd exited; last lines of $logfile:" >&2
+        tail -n 20 "$logfile" >&2 || true
+        exit 4
+    fi
+    if ((SECONDS >= deadline)); then
+        echo "ensure-docker: error: dockerd (pid $pid) did not answer within ${timeout}s;" \
+            "last lines of $logfile:" >&2
+        tail -n 20 "$logfile" >&2 || true
+        exit 4
+    fi
+    sleep 0.5
+done
+say "Docker engine answers (dockerd pid $pid, started here)"
