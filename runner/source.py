@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -348,28 +349,33 @@ def _run_git(
     except FileNotFoundError as exc:
         raise SourceError("git is not installed (no 'git' on PATH)", "install git") from exc
     out_chunks: list[bytes] = []
-    err_lines: list[str] = []
-    t_out = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
-    t_err = threading.Thread(
-        target=_pump_stderr, args=(proc.stderr, err_lines, on_output), daemon=True
-    )
-    t_out.start()
-    t_err.start()
+    err_lines: deque[str] = deque(maxlen=2000)
+    threads = [
+        threading.Thread(target=_pump_stdout, args=(proc.stdout, out_chunks), daemon=True),
+        threading.Thread(
+            target=_pump_stderr, args=(proc.stderr, err_lines, on_output), daemon=True
+        ),
+    ]
+    for t in threads:
+        t.start()
     try:
         proc.wait(timeout=deadline.left())
-    except subprocess.TimeoutExpired:
+    except BaseException as exc:
+        # git runs in its own session (so a terminal's Ctrl-C reaches only us): stop it here.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        t_out.join(5)
-        t_err.join(5)
+        for t in threads:
+            t.join(5)
+        if not isinstance(exc, subprocess.TimeoutExpired):
+            raise
         raise SourceError(
             f"{label} timed out after {deadline.total:g} s",
             "the repository may be very large or the host slow to answer; "
             "raise the clone timeout or try again",
         ) from None
-    t_out.join()
-    t_err.join()
+    for t in threads:
+        t.join()
     result = _Result(
         proc.returncode,
         b"".join(out_chunks).decode("utf-8", "replace"),
@@ -383,7 +389,11 @@ def _run_git(
     return result
 
 
-def _pump_stderr(stream: Any, sink: list[str], on_output: OutputFn | None) -> None:
+def _pump_stdout(stream: Any, sink: list[bytes]) -> None:
+    sink.append(stream.read())
+
+
+def _pump_stderr(stream: Any, sink: deque[str], on_output: OutputFn | None) -> None:
     buf = b""
     while True:
         chunk = stream.read1(8192) if hasattr(stream, "read1") else stream.read(8192)
@@ -397,7 +407,7 @@ def _pump_stderr(stream: Any, sink: list[str], on_output: OutputFn | None) -> No
         _emit(buf, sink, on_output)
 
 
-def _emit(raw: bytes, sink: list[str], on_output: OutputFn | None) -> None:
+def _emit(raw: bytes, sink: deque[str], on_output: OutputFn | None) -> None:
     line = raw.decode("utf-8", "replace").rstrip()
     if not line:
         return
