@@ -58,6 +58,7 @@ UNSET: Final = _Unset()
 
 _HISTORY_HINT = "run `pitstop history` to list builds"
 _ACTIVE = (Status.QUEUED.value, Status.RUNNING.value)
+_OWNER_CHECK = 1.0  # seconds between owner-liveness checks of an idle follow()
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -460,13 +461,15 @@ class Store:
         )
         return [self._record(r) for r in rows]
 
-    def reap_abandoned(self) -> list[int]:
+    def reap_abandoned(self, build_id: int | None = None) -> list[int]:
         """Mark ``queued``/``running`` builds whose owner process on this host is gone as
-        ``errored``; returns their ids. Builds owned by other hosts are left alone."""
+        ``errored``; returns their ids. Builds owned by other hosts are left alone.
+        ``build_id`` limits the check to one build."""
+        only = "" if build_id is None else " AND id = ?"
         rows = self._read(
             "SELECT id, owner_pid FROM builds WHERE status IN (?, ?) AND owner_host = ? "
-            "AND owner_pid IS NOT NULL ORDER BY id",
-            (*_ACTIVE, self._host),
+            f"AND owner_pid IS NOT NULL{only} ORDER BY id",
+            (*_ACTIVE, self._host, *(() if build_id is None else (build_id,))),
         )
         dead = [(int(i), int(pid)) for i, pid in rows if not _pid_alive(int(pid))]
         reaped: list[int] = []
@@ -474,7 +477,7 @@ class Store:
             return reaped
         now = time.time()
         with self._write() as db:
-            for build_id, pid in dead:
+            for dead_id, pid in dead:
                 cur = db.execute(
                     "UPDATE builds SET status = ?, error = ?, "
                     "finished_at = coalesce(finished_at, ?), record_version = ? "
@@ -484,13 +487,13 @@ class Store:
                         f"pitstop process {pid} ended before the build finished",
                         now,
                         len(MIGRATIONS),
-                        build_id,
+                        dead_id,
                         *_ACTIVE,
                         pid,
                     ),
                 )
                 if cur.rowcount:
-                    reaped.append(build_id)
+                    reaped.append(dead_id)
         return reaped
 
     def _record(self, row: tuple[Any, ...]) -> BuildRecord:
@@ -607,8 +610,12 @@ class Store:
         batch: int = 5000,
     ) -> Iterator[LogLine]:
         """Yield every line once, in seq order, until the build is terminal and all its lines
-        are read (or ``should_stop()`` is true). Nothing stays open between polls."""
+        are read (or ``should_stop()`` is true). Nothing stays open between polls.
+
+        While idle it checks about once a second that the build's owner process is alive;
+        if it is gone the build is reaped (``errored``), so following it ends."""
         cursor = after_seq
+        next_owner_check = time.monotonic() + _OWNER_CHECK
         while True:
             with self._guard():
                 # Status and lines from one snapshot: terminal + nothing new means done.
@@ -637,6 +644,9 @@ class Store:
             if not rows and Status(row[0]).terminal:
                 return
             if not rows:
+                if time.monotonic() >= next_owner_check:
+                    self.reap_abandoned(build_id)
+                    next_owner_check = time.monotonic() + _OWNER_CHECK
                 time.sleep(poll)
 
     def checkpoint(self, *, truncate: bool = False) -> bool:

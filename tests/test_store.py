@@ -738,3 +738,33 @@ def test_opening_and_reading_do_not_wait_for_a_writer(store: Store) -> None:
     finally:
         con.execute("ROLLBACK")
         con.close()
+
+
+def test_follow_ends_when_the_owner_process_died(store: Store, db_path: Path) -> None:
+    bid = store.create_build(source="s", ref=None, root=".")
+    store.update_build(bid, status=Status.RUNNING)
+    store.append_lines(bid, lines(1, 4))
+    dead = _dead_pid()
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE builds SET owner_pid = ? WHERE id = ?", (dead, bid))
+    con.commit()
+    con.close()
+    deadline = time.monotonic() + 10
+    got = list(store.follow(bid, poll=0.01, should_stop=lambda: time.monotonic() > deadline))
+    assert got == lines(1, 4)
+    assert time.monotonic() < deadline
+    rec = store.get_build(bid)
+    assert rec.status is Status.ERRORED
+    assert rec.error == f"pitstop process {dead} ended before the build finished"
+
+
+def test_reap_one_build_only(store: Store, db_path: Path) -> None:
+    dead = _dead_pid()
+    a, b = (store.create_build(source="s", ref=None, root=".") for _ in range(2))
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE builds SET owner_pid = ?", (dead,))
+    con.commit()
+    con.close()
+    assert store.reap_abandoned(b) == [b]
+    assert store.get_build(a).status is Status.QUEUED
+    assert store.reap_abandoned() == [a]
