@@ -134,6 +134,7 @@ def _build(
 ) -> None:
     import docker.errors
 
+    workdir.mkdir(parents=True, exist_ok=True)
     context = Path(tempfile.mkdtemp(prefix="context-", dir=workdir))
     try:
         shutil.copyfile(DOCKERFILE, context / "Dockerfile")

@@ -242,6 +242,20 @@ def check_bootstrap_tools() -> None:
         )
 
 
+def _check_import(result: object, tag: str) -> None:
+    """The import endpoint reports failure in its JSON body, not its status code."""
+    for line in str(result).splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("error"):
+            raise EnvironmentProblem(
+                f"the engine could not import {tag}: {message['error']}",
+                "check the engine's disk space and log",
+            )
+
+
 def build_base(client: docker.DockerClient, workdir: Path, progress: Progress) -> Base:
     """debootstrap a bookworm root filesystem under ``workdir`` and import it as the base."""
     check_bootstrap_tools()
@@ -255,17 +269,23 @@ def build_base(client: docker.DockerClient, workdir: Path, progress: Progress) -
         _finish_rootfs(rootfs, mirror)
         progress("base", f"importing root filesystem as {tag}")
         repository, _, version = tag.partition(":")
-        client.api.import_image(
-            src=_tar_stream(rootfs),
-            repository=repository,
-            tag=version,
-            changes=[
-                f"LABEL {LABEL}=1",
-                f"ENV PATH={ENV_PATH} LANG=C.UTF-8",
-                'CMD ["/bin/bash"]',
-            ],
-            stream_src=True,
-        )
+        saved_timeout = client.api.timeout  # the engine's importing can outlast a short one
+        client.api.timeout = None
+        try:
+            result = client.api.import_image(
+                src=_tar_stream(rootfs),
+                repository=repository,
+                tag=version,
+                changes=[
+                    f"LABEL {LABEL}=1",
+                    f"ENV PATH={ENV_PATH} LANG=C.UTF-8",
+                    'CMD ["/bin/bash"]',
+                ],
+                stream_src=True,
+            )
+        finally:
+            client.api.timeout = saved_timeout
+        _check_import(result, tag)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     progress("base", f"base image {tag} ready")
