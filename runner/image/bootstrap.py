@@ -73,8 +73,9 @@ def debian_arch(machine: str | None = None) -> str:
     )
 
 
-def base_tag(packages: tuple[str, ...] = PACKAGES, arch: str | None = None) -> str:
+def base_tag(packages: tuple[str, ...] | None = None, arch: str | None = None) -> str:
     """``pitstop-base:bookworm-<hash>``: content-addressed by suite, arch and packages."""
+    packages = PACKAGES if packages is None else packages
     recipe = {
         "recipe": RECIPE_VERSION,
         "suite": SUITE,
