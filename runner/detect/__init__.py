@@ -377,11 +377,8 @@ def plan_for(
                 warnings.append(w2)
         if pkg is not None:
             install = pm.install_command(decision)
-            lock_note = (
-                f"frozen: {decision.lockfile.path}" if decision.lockfile else "no lockfile"
-            )
+            lock_note = f"frozen: {decision.lockfile.path}" if decision.lockfile else "no lockfile"
             reasons.append(("install", lock_note))
-            )
         if ws.root != root:
             reasons.append(("workspace", ws.kind or "workspace"))
         if ws.tools:
