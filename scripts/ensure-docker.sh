@@ -5,7 +5,9 @@
 # the background, recording its pid so scripts/stop-docker.sh stops only an engine started here.
 #
 # Overrides: PITSTOP_DOCKERD_PIDFILE, PITSTOP_DOCKERD_LOG, PITSTOP_DOCKERD_TIMEOUT (seconds),
-# PITSTOP_DOCKERD_ARGS (extra dockerd arguments, e.g. "-H unix:///tmp/d.sock --data-root /tmp/d").
+# PITSTOP_DOCKERD_ARGS (extra dockerd arguments, e.g. "-H unix:///tmp/d.sock --data-root /tmp/d
+# --exec-root /tmp/e --pidfile /tmp/d.pid --bridge=pitstop-test0 --iptables=false" for a second
+# engine next to a running one; create that bridge first with `ip link add pitstop-test0 type bridge`).
 set -euo pipefail
 
 pidfile=${PITSTOP_DOCKERD_PIDFILE:-/var/run/pitstop-dockerd.pid}
@@ -15,6 +17,13 @@ read -r -a extra_args <<<"${PITSTOP_DOCKERD_ARGS:-}"
 
 say() { echo "ensure-docker: $*"; }
 die() { echo "ensure-docker: error: $*" >&2; exit 4; }
+
+# dockerd started with --bridge=none deletes the host's docker0 interface, cutting every other
+# engine's containers off the network.
+if [[ " ${extra_args[*]} " =~ [[:space:]](--bridge|-b)[=[:space:]]+[Nn]one[[:space:]] ]]; then
+    die "refusing --bridge=none: dockerd then deletes docker0, breaking other engines;" \
+        "create a bridge (ip link add NAME type bridge) and pass --bridge=NAME"
+fi
 
 answers() { docker info >/dev/null 2>&1; }
 
