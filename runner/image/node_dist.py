@@ -187,13 +187,17 @@ class NodeDist:
     def get(self, name: str, version: str) -> Artifact:
         """The verified tarball of ``name@version`` (exact, or nearest patch), from cache
         when possible, else downloaded from the registry."""
-        hit = self.cached(name, version)
+        alias = self.root / f"{name.replace('/', '+')}@{version}.resolved"
+        nearest = alias.read_text().strip() if alias.is_file() else version
+        hit = self.cached(name, nearest)
         if hit is not None:
             return hit
         doc = fetch_packument(self.registry, name)
         versions = doc.get("versions") or {}
         resolved = resolve_version(set(versions), version, name)
         if resolved != version:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _atomic_write(alias, resolved + "\n")  # next time: no registry round trip
             hit = self.cached(name, resolved)
             if hit is not None:
                 return hit
