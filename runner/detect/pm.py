@@ -165,7 +165,7 @@ def _pnpm_want(text: str, path: str) -> _Want:
         "6.0": ("8.x", "8.x || 9.x", "pnpm 8"),
         "6.1": ("8.x", "8.x", "pnpm 8"),
         "7.0": ("9.x", "9.x", "pnpm 9 prereleases"),
-        "9.0": ("9.x", ">=9", "pnpm 9 and 10"),
+        "9.0": ("9.x", "9.x || 10.x", "pnpm 9 and 10"),
     }
     if ver == "9.0" and multi:
         return _Want("11.x", ">=11", f"lockfileVersion {ver}, two-document format of pnpm ≥11")
