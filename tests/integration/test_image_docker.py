@@ -121,3 +121,23 @@ def test_debootstrap_base_imports_and_runs(
         assert int(certs) > 100
     finally:
         docker_client.images.remove(base.ref, force=True)
+
+
+ADDON = r"""
+set -e
+mkdir /tmp/addon && cd /tmp/addon
+echo '{"targets":[{"target_name":"hello","sources":["hello.cc"]}]}' > binding.gyp
+printf '#include <node_api.h>\nstatic napi_value Init(napi_env env, napi_value exports)'\
+' { return exports; }\nNAPI_MODULE(NODE_GYP_MODULE_NAME, Init)\n' > hello.cc
+echo '{"name":"addon","version":"1.0.0"}' > package.json
+npm install --foreground-scripts --no-audit 2>&1
+node -e 'require("./build/Release/hello.node"); console.log("addon loaded")'
+"""
+
+
+def test_native_addon_builds_without_network(docker_client, build_image: str) -> None:
+    """node-gyp finds the image's Node headers (nothing to download), and npm stays quiet."""
+    out = run(docker_client, build_image, ADDON)
+    assert out.endswith("addon loaded"), out
+    assert "Unknown env config" not in out
+    assert "gyp info ok" in out
