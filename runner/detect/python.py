@@ -24,6 +24,14 @@ from runner.detect.tree import Tree
 VENV = ".venv"
 
 _DEP_FILES = ("requirements.txt", "uv.lock", "poetry.lock", "Pipfile", "pyproject.toml")
+#: Documentation-only requirement files, used when the project has no main dependency file.
+_DOC_REQUIREMENTS = (
+    "docs/requirements.txt",
+    "doc/requirements.txt",
+    "requirements-docs.txt",
+    "docs-requirements.txt",
+    "requirements/docs.txt",
+)
 
 
 @dataclass
@@ -110,9 +118,14 @@ def decide(tree: Tree, root: str, env: Mapping[str, str]) -> PythonDecision:
     tool = (pyproject or {}).get("tool") or {}
     has = lambda name: tree.is_file(join(project_dir, name))  # noqa: E731
     installer: str | None
+    doc_reqs = next((n for n in _DOC_REQUIREMENTS if has(n)), None)
     if has("requirements.txt"):
         installer, dep = "pip", join(project_dir, "requirements.txt")
         cmd = f"{create} && {pip} -r requirements.txt"
+    elif doc_reqs and not has("uv.lock") and not has("poetry.lock"):
+        installer, dep = "pip", join(project_dir, doc_reqs)
+        extra = " ." if pyproject is not None and "project" in pyproject else ""
+        cmd = f"{create} && {pip} -r {doc_reqs}{extra}"
     elif has("uv.lock"):
         installer, dep = "uv", join(project_dir, "uv.lock")
         # --inexact keeps uv itself in the venv it installs into.

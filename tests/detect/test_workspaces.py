@@ -1,0 +1,163 @@
+"""Monorepos: the workspace root is found by walking up from the app root."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.detect.workspace import matches_workspaces, pnpm_workspace_packages
+from tests.detect.helpers import pkg, plan
+
+APP = pkg(name="web", build="vite build", devDependencies={"vite": "^6"})
+PNPM_LOCK = "lockfileVersion: '9.0'\n"
+
+CASES = [
+    (
+        "pnpm workspace",
+        {
+            "package.json": pkg(name="root"),
+            "pnpm-workspace.yaml": "packages:\n  - 'apps/*'\n  - packages/*\n",
+            "pnpm-lock.yaml": PNPM_LOCK,
+        },
+        "apps/web",
+        ("", "pnpm", "pnpm install --frozen-lockfile"),
+    ),
+    (
+        "npm workspaces",
+        {"package.json": pkg(workspaces=["apps/*"]), "package-lock.json": '{"lockfileVersion": 3}'},
+        "apps/web",
+        ("", "npm", "npm ci"),
+    ),
+    (
+        "yarn 1 workspaces object",
+        {
+            "package.json": pkg(private=True, workspaces={"packages": ["apps/**"]}),
+            "yarn.lock": "# yarn lockfile v1\n",
+        },
+        "apps/web",
+        ("", "yarn", "yarn install --frozen-lockfile"),
+    ),
+    (
+        "bun workspaces",
+        {"package.json": pkg(workspaces=["apps/*"]), "bun.lock": '{"lockfileVersion": 1}'},
+        "apps/web",
+        ("", "bun", "bun install --frozen-lockfile"),
+    ),
+    (
+        "nested path with **",
+        {
+            "package.json": pkg(workspaces=["apps/**"]),
+            "package-lock.json": '{"lockfileVersion": 3}',
+        },
+        "apps/sites/web",
+        ("", "npm", "npm ci"),
+    ),
+    (
+        "excluded by negation",
+        {
+            "package.json": pkg(workspaces=["apps/*", "!apps/web"]),
+            "package-lock.json": '{"lockfileVersion": 3}',
+        },
+        "apps/web",
+        ("apps/web", "npm", "npm install"),
+    ),
+    (
+        "app with its own lockfile inside a workspace repo",
+        {
+            "pnpm-workspace.yaml": "packages: ['packages/*']\n",
+            "pnpm-lock.yaml": PNPM_LOCK,
+            "apps/web/package-lock.json": '{"lockfileVersion": 3}',
+        },
+        "apps/web",
+        ("apps/web", "npm", "npm ci"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "root", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_workspace_root(files: dict[str, str], root: str, want: tuple) -> None:
+    ws_root, name, install = want
+    p = plan({f"{root}/package.json": APP, **files}, root)
+    assert p.root == root
+    assert p.workspace_root == ws_root
+    assert p.package_manager.name == name
+    assert p.install_command == install
+    assert p.build_command.endswith("run build") or p.build_command == "yarn build"
+
+
+@pytest.mark.parametrize(
+    ("tool", "file"), [("turbo", "turbo.json"), ("nx", "nx.json"), ("lerna", "lerna.json")]
+)
+def test_monorepo_tools_are_recognised(tool: str, file: str) -> None:
+    files = {
+        "package.json": pkg(workspaces=["apps/*"]),
+        "package-lock.json": '{"lockfileVersion": 3}',
+        file: "{}",
+        "apps/web/package.json": APP,
+    }
+    p = plan(files, "apps/web")
+    assert tool in dict(p.reasons)["monorepo tools"]
+
+
+def test_package_manager_field_at_the_workspace_root_applies_to_the_app() -> None:
+    files = {
+        "package.json": pkg(packageManager="pnpm@9.12.3"),
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n",
+        "pnpm-lock.yaml": PNPM_LOCK,
+        "apps/web/package.json": APP,
+    }
+    p = plan(files, "apps/web")
+    assert p.package_manager.version == "9.12.3"
+    assert p.package_manager.source == "packageManager in package.json"
+
+
+def test_root_from_config() -> None:
+    files = {
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n",
+        "pnpm-lock.yaml": PNPM_LOCK,
+        "apps/web/package.json": APP,
+    }
+    p = plan(files, config={"build": {"root": "apps/web"}})
+    assert (p.root, p.workspace_root) == ("apps/web", "")
+
+
+def test_missing_root_is_an_error() -> None:
+    from runner.errors import DetectError
+
+    with pytest.raises(DetectError, match="apps/nope does not exist"):
+        plan({"package.json": APP}, "apps/nope")
+
+
+@pytest.mark.parametrize(
+    ("text", "globs"),
+    [
+        (
+            "packages:\n  - 'apps/*'\n  - \"libs/*\"\n  - '!**/test/**'\n",
+            ["apps/*", "libs/*", "!**/test/**"],
+        ),
+        ("packages: ['a/*', 'b']\n", ["a/*", "b"]),
+        (
+            "# comment\npackages:\n  # inner\n  - apps/*  # trailing\ncatalog:\n  react: ^19\n",
+            ["apps/*"],
+        ),
+        ("catalog:\n  react: ^19\n", []),
+    ],
+)
+def test_pnpm_workspace_yaml(text: str, globs: list[str]) -> None:
+    assert pnpm_workspace_packages(text) == globs
+
+
+@pytest.mark.parametrize(
+    ("rel", "patterns", "ok"),
+    [
+        ("apps/web", ["apps/*"], True),
+        ("apps/web/x", ["apps/*"], False),
+        ("apps/web/x", ["apps/**"], True),
+        ("web", ["./web"], True),
+        ("apps/web", ["apps/*", "!apps/web"], False),
+        ("pkgs/a", ["apps/*"], False),
+    ],
+)
+def test_workspace_globs(rel: str, patterns: list[str], ok: bool) -> None:
+    assert matches_workspaces(rel, patterns) is ok
