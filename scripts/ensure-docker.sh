@@ -70,7 +70,13 @@ if [[ -n "${DOCKER_HOST:-}" && ${#extra_args[@]} -eq 0 && "$DOCKER_HOST" != unix
 fi
 as_root "starting dockerd"
 
-if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+ours_running() {  # the pidfile names a live dockerd (not a recycled pid)
+    local pid
+    pid=$(cat "$pidfile" 2>/dev/null) || return 1
+    [[ "$pid" =~ ^[0-9]+$ ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]]
+}
+
+if ours_running; then
     say "dockerd (pid $(cat "$pidfile")) is starting; waiting for it"
 else
     args=("${extra_args[@]}")
