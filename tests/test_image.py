@@ -350,12 +350,16 @@ class _FakeClient:
 
 
 @pytest.fixture
-def cached_downloads(tmp_path: Path) -> Path:
-    """A download cache already holding every tarball (so no network is needed)."""
+def cached_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A download cache already holding every tarball (so no network is needed); the pins
+    are set to these stand-in tarballs."""
     downloads = tmp_path / "downloads"
     (downloads / "npm").mkdir(parents=True)
+    pins: dict[str, str] = {}
+    monkeypatch.setattr(image, "PINNED_INTEGRITY", pins)
     for name, (package, version) in image.context_packages().items():
         data = f"{name} contents".encode()
+        pins[f"{package}@{version}"] = integrity_of(data)
         (downloads / "npm" / f"{package}@{version}.tgz").write_bytes(data)
         (downloads / "npm" / f"{package}@{version}.json").write_text(
             json.dumps({"integrity": integrity_of(data)})
@@ -433,3 +437,22 @@ def test_debootstrap_missing_is_explained(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(EnvironmentProblem, match="debootstrap is not installed") as info:
         bootstrap.check_bootstrap_tools()
     assert "scripts/ensure-docker.sh" in (info.value.hint or "")
+
+
+def test_pins_make_the_tag_known_without_downloads(cached_downloads: Path) -> None:
+    """With every context package pinned, a present image is found with no download."""
+    client = _FakeClient()
+    tag = image.ensure_image(client, downloads=cached_downloads)  # type: ignore[arg-type]
+    for tarball in (cached_downloads / "npm").glob("*.tgz"):
+        tarball.unlink()
+    assert image.ensure_image(client, downloads=cached_downloads) == tag  # type: ignore[arg-type]
+    assert client.api.builds == 1
+
+
+def test_a_download_that_contradicts_its_pin_is_refused(
+    cached_downloads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = next(iter(image.PINNED_INTEGRITY))
+    monkeypatch.setitem(image.PINNED_INTEGRITY, spec, "sha512-" + "A" * 86 + "==")
+    with pytest.raises(EnvironmentProblem, match="does not match the integrity pinned"):
+        image.ensure_image(_FakeClient(), downloads=cached_downloads)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from runner.errors import EnvironmentProblem
 from runner.image import bootstrap
 from runner.image.node_dist import Artifact, NodeDist, node_package
-from runner.versions import COREPACK_VERSION, DEFAULT_NODE_VERSION, NPM_VERSION
+from runner.versions import COREPACK_VERSION, DEFAULT_NODE_VERSION, NPM_VERSION, PINNED_INTEGRITY
 
 if TYPE_CHECKING:
     import docker
@@ -86,6 +86,36 @@ def _tag_for(base: bootstrap.Base, node_version: str, artifacts: Mapping[str, Ar
         files={name: artifact.integrity for name, artifact in artifacts.items()},
         build_args=_build_args(base, node_version),
     )
+
+
+def pinned_tag(base: bootstrap.Base, node_version: str = DEFAULT_NODE_VERSION) -> str | None:
+    """The tag computed from pinned integrities alone (no downloads), or None if any of the
+    context packages is not pinned."""
+    files = {}
+    for name, (package, version) in context_packages(node_version).items():
+        integrity = PINNED_INTEGRITY.get(f"{package}@{version}")
+        if integrity is None:
+            return None
+        files[name] = integrity
+    return image_tag(
+        dockerfile=DOCKERFILE.read_bytes(),
+        base=base.identity,
+        node_version=node_version,
+        files=files,
+        build_args=_build_args(base, node_version),
+    )
+
+
+def _check_pins(artifacts: Mapping[str, Artifact]) -> None:
+    for artifact in artifacts.values():
+        pinned = PINNED_INTEGRITY.get(artifact.spec)
+        if pinned is not None and pinned != artifact.integrity:
+            raise EnvironmentProblem(
+                f"{artifact.spec} from the registry does not match the integrity pinned in "
+                "runner/versions.py",
+                "the registry (or a mirror) serves a different tarball: check "
+                "npm_config_registry, or update the pin deliberately",
+            )
 
 
 @contextlib.contextmanager
@@ -199,6 +229,12 @@ def ensure_image(
 ) -> str:
     """The tag of an up-to-date build image, building the base, downloads and image that
     are missing. ``force`` rebuilds the image without the layer cache."""
+    if not force:
+        base = bootstrap.find_base(client, try_pull=False)
+        tag = pinned_tag(base, node_version) if base else None
+        if tag and _image_present(client, tag):
+            progress("image", f"{tag} is up to date")
+            return tag
     with _locked(downloads, progress):
         workdir = downloads / "image-tmp"
         _sweep_temp(workdir)
@@ -207,6 +243,7 @@ def ensure_image(
             name: dist.get(package, version)
             for name, (package, version) in context_packages(node_version).items()
         }
+        _check_pins(artifacts)
         resolved_node = artifacts["node.tgz"].version
         base = bootstrap.ensure_base(client, workdir, progress)
         tag = _tag_for(base, resolved_node, artifacts)
@@ -253,6 +290,8 @@ def image_status(
     base = bootstrap.find_base(client, try_pull=False)
     complete = base is not None and len(artifacts) == len(context_packages(node_version))
     tag = _tag_for(base, node_version, artifacts) if complete and base else None
+    if tag is None and base is not None:
+        tag = pinned_tag(base, node_version)
     size = None
     if tag:
         try:
