@@ -404,11 +404,17 @@ def test_status_reports_without_building(cached_downloads: Path) -> None:
     assert client.api.builds == 1
 
 
-def test_status_without_downloads_has_no_tag(tmp_path: Path) -> None:
+def test_status_without_downloads_knows_the_pinned_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = _FakeClient()
     client.images.list = lambda **kw: []  # type: ignore[attr-defined]
     status = image.image_status(client, downloads=tmp_path)  # type: ignore[arg-type]
-    assert status["tag"] is None and status["downloads_cached"] == []
+    assert status["downloads_cached"] == []
+    assert status["tag"] and status["tag"].startswith("pitstop-build:")
+    monkeypatch.setattr(image, "PINNED_INTEGRITY", {})
+    status = image.image_status(client, downloads=tmp_path)  # type: ignore[arg-type]
+    assert status["tag"] is None
 
 
 def test_second_builder_waits_for_the_lock(tmp_path: Path) -> None:
