@@ -67,6 +67,7 @@ class ConsoleSink:
         self.console = console
         self.started = time.time()
         self.current_step: str | None = None
+        self.steps: list[tuple[str, float]] = []
 
     def __call__(self, event: ev.Event) -> None:
         c = self.console
@@ -100,8 +101,9 @@ class ConsoleSink:
             line.append(
                 Text.from_ansi(text, style=style) if "\x1b" in text else Text(text, style=style)
             )
-            c.print(line, overflow="fold")
+            c.print(line)
         elif isinstance(event, ev.StepFinished):
+            self.steps.append((event.step, event.duration))
             icon, style = ("✓", "green") if event.status == "ok" else ("✗", "red")
             note = f"  ({event.note})" if event.note else ""
             code = f"  exit {event.exit_code}" if event.exit_code not in (None, 0) else ""
@@ -125,8 +127,11 @@ class ConsoleSink:
         table.add_row("status", status_text(event.status))
         if event.phase:
             table.add_row("failed in", event.phase)
-        if event.exit_code is not None:
-            table.add_row("exit code", str(event.exit_code))
+        table.add_row("exit code", "-" if event.exit_code is None else str(event.exit_code))
+        if self.steps:
+            table.add_row(
+                "steps", "  ".join(f"{name} {human_duration(d)}" for name, d in self.steps)
+            )
         table.add_row("duration", human_duration(event.duration))
         if event.output:
             out = event.output
@@ -142,11 +147,6 @@ class ConsoleSink:
             print_diagnosis(c, event.diagnosis)
         if event.status != "succeeded":
             c.print(Text(f"full log: pitstop logs {event.build_id}", style="dim"))
-
-
-def print_steps(console: Console, steps: list[dict[str, Any]]) -> None:
-    parts = [f"{s['step']} {human_duration(s.get('duration'))}" for s in steps]
-    console.print(Text("steps: " + " · ".join(parts), style="dim"))
 
 
 def print_diagnosis(console: Console, diagnosis: dict[str, Any]) -> None:

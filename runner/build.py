@@ -10,7 +10,6 @@ import os
 import shutil
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -97,21 +96,7 @@ class _Stop(Exception):
         super().__init__(message)
         self.status, self.phase, self.message, self.hint = status, phase, message, hint
         self.step_exit_code, self.oom_killed = step_exit_code, oom_killed
-
-
-def load_project_config(root: Path, app_root: str) -> dict[str, Any]:
-    """``pitstop.toml`` from the app root, else the repository root; {} when there is none."""
-    for folder in (root / app_root, root):
-        path = folder / "pitstop.toml"
-        if path.is_file():
-            try:
-                return tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise DetectError(
-                    f"{path.relative_to(root)} is not valid TOML: {exc}",
-                    "fix the file (see README, 'pitstop.toml')",
-                ) from exc
-    return {}
+        self.code: str | None = None  # a diagnosis code known without reading the log
 
 
 def _check_out_dir(out: Path, cwd: Path) -> None:
@@ -217,11 +202,13 @@ class Build:
         self.store.update_build(self.build_id, status=Status.RUNNING, started_at=started)
         self.emit(ev.BuildStarted(self.build_id, self.request.source, self.request.ref, started))
         status, phase, error, hint, step_code, oom = Status.SUCCEEDED, None, None, None, None, False
+        self._known_code: str | None = None
         try:
             self._run_steps()
         except _Stop as stop:
             status, phase, error, hint = stop.status, stop.phase, stop.message, stop.hint
             step_code, oom = stop.step_exit_code, stop.oom_killed
+            self._known_code = stop.code
         except KeyboardInterrupt:
             status, phase, error = Status.CANCELED, None, "pitstop: build canceled"
             self.log("pitstop", error)
@@ -299,15 +286,17 @@ class Build:
         step = "plan"
         t0 = self._step(step)
         try:
-            config = load_project_config(checkout.path, checkout.app_root)
             env = {**self.host_env_for_detection(), **dict(self.request.env)}
-            plan = plan_for(DirTree(checkout.path), checkout.app_root, env=env, config=config)
+            plan = plan_for(DirTree(checkout.path), checkout.app_root, env=env)
         except DetectError as exc:
             self.log(step, f"pitstop: {exc.message}")
             if exc.hint:
                 self.log(step, f"pitstop: hint: {exc.hint}")
             self._finish_step(step, t0, status="failed")
-            raise _Stop(Status.FAILED, Phase.INIT, exc.message, exc.hint) from exc
+            phase = Phase(getattr(exc, "phase", Phase.INIT))
+            stop = _Stop(Status.FAILED, phase, exc.message, exc.hint)
+            stop.code = getattr(exc, "code", None)
+            raise stop from exc
         self.plan = plan
         self.store.update_build(self.build_id, plan=plan)
         self.emit(ev.PlanReady(self.build_id, plan.to_dict(), time.time()))
@@ -355,7 +344,7 @@ class Build:
         self._container = engine.start(spec)
         self.log(step, f"pitstop: container {self._container.id[:12]} from {image}")
         if ca is not None:
-            self._container.put_file(CA_PATH, ca.read_bytes())
+            self._container.put_file(CA_PATH, ca.read_bytes(), base="/etc")
             self.log(step, f"pitstop: CA bundle from {ca} available at {CA_PATH}")
         self._container.put_directory(checkout.path, WORKSPACE, exclude=(".git", "node_modules"))
         self._finish_step(step, t0)
@@ -461,6 +450,16 @@ class Build:
         diagnosis = None
         if status in (Status.FAILED, Status.TIMED_OUT):
             diagnosis = self._diagnose(phase, step_code, oom)
+            if self._known_code and (diagnosis or {}).get("code") != self._known_code:
+                diagnosis = {
+                    "code": self._known_code,
+                    "phase": str(phase) if phase else None,
+                    "title": error,
+                    "explanation": error,
+                    "fix": hint,
+                    "evidence": [],
+                    "secondary": [],
+                }
         finished = time.time()
         self.writer.close()
         self.store.update_build(

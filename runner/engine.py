@@ -111,10 +111,17 @@ def _tar_directory(src: Path, exclude: Iterable[str], uid: int, gid: int) -> io.
 
 
 def _tar_file(name: str, content: bytes, mode: int = 0o644) -> bytes:
+    """A tar holding file ``name`` (a relative POSIX path) and entries for its parent dirs."""
     buf = io.BytesIO()
+    now = int(time.time())
     with tarfile.open(fileobj=buf, mode="w") as tar:
+        parts = PurePosixPath(name).parts
+        for i in range(1, len(parts)):
+            folder = tarfile.TarInfo("/".join(parts[:i]))
+            folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, now
+            tar.addfile(folder)
         info = tarfile.TarInfo(name)
-        info.size, info.mode, info.mtime = len(content), mode, int(time.time())
+        info.size, info.mode, info.mtime = len(content), mode, now
         tar.addfile(info, io.BytesIO(content))
     return buf.getvalue()
 
@@ -139,10 +146,11 @@ class BuildContainer:
         with _tar_directory(src, exclude, uid, gid) as archive:
             self.api.put_archive(self.id, dest, archive)
 
-    def put_file(self, path: str, content: bytes, mode: int = 0o644) -> None:
-        """Write one file at absolute container path ``path`` (its directory must exist)."""
-        p = PurePosixPath(path)
-        self.api.put_archive(self.id, str(p.parent), _tar_file(p.name, content, mode))
+    def put_file(self, path: str, content: bytes, *, base: str, mode: int = 0o644) -> None:
+        """Write one file at absolute container path ``path``; folders below ``base`` (which
+        must exist) are created."""
+        relative = PurePosixPath(path).relative_to(base)
+        self.api.put_archive(self.id, base, _tar_file(str(relative), content, mode))
 
     def run(
         self,

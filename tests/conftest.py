@@ -8,7 +8,9 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point all state and cache dirs at a temp dir; no colour, fixed width."""
     home = tmp_path_factory.mktemp("pitstop-home")
     monkeypatch.setenv("PITSTOP_HOME", str(home))

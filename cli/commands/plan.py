@@ -25,12 +25,11 @@ def plan(
 ) -> None:
     """Detect package manager, runtimes and framework, and print the build plan."""
     from rich.text import Text
-    from runner.plan_render import plan_lines
 
     from runner import source as src
-    from runner.build import load_project_config
     from runner.detect import plan_for
     from runner.detect.tree import DirTree
+    from runner.plan_render import plan_lines
 
     app_ctx = ctx.obj
     spec = src.parse_source(source, cwd=Path.cwd())
@@ -41,10 +40,9 @@ def plan(
             spec, work / "src", mirrors=app_ctx.paths.mirrors, ref=ref, worktree=worktree
         )
         app_root = root if root is not None else checkout.app_root
-        config = load_project_config(checkout.path, app_root)
         names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
         env = {k: os.environ[k] for k in names if k in os.environ}
-        result = plan_for(DirTree(checkout.path), app_root, env=env, config=config)
+        result = plan_for(DirTree(checkout.path), app_root, env=env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if json_out:
