@@ -51,6 +51,7 @@ RULES: tuple[Rule, ...] = (
     # ---- pitstop's own phase messages -------------------------------------------------
     Rule(
         id="pitstop-timeout",
+        defaults=(("step", "build"), ("limit", "its time limit")),
         code="timeout",
         category="timeout",
         fault="user",
@@ -78,7 +79,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:; found: (?P<found>.*))?",
         ),
         priority=90,
-        defaults=(("found", "nothing"),),
+        defaults=(("found", "nothing"), ("dir", "the output directory")),
     ),
     Rule(
         id="pitstop-clone",
@@ -95,6 +96,7 @@ RULES: tuple[Rule, ...] = (
     # ---- clone ------------------------------------------------------------------------
     Rule(
         id="git-missing-ref",
+        defaults=(("ref", "the requested ref"),),
         code="clone_failed",
         category="clone",
         fault="user",
@@ -112,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="git-no-repo",
+        defaults=(("repo", "the repository"),),
         code="clone_failed",
         category="clone",
         fault="user",
@@ -314,6 +317,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="native-missing-header",
+        defaults=(("header", "a system header"),),
         code="native_build_failed",
         category="install",
         fault="user",
@@ -340,7 +344,7 @@ RULES: tuple[Rule, ...] = (
         "toolchain pieces (python3, make, g++) or use a version with prebuilt binaries.",
         patterns=(
             r"(?:^|\s)(?:node-pre-)?gyp ERR! (?:build error|configure error|find "
-            r"Python|stack Error:|not ok)",
+            r"Python|stack Error:)",
             r"(?:^|\s)\S+\.(?:c|cc|cpp|cxx|h|hpp|m|mm):\d+:\d+: (?:fatal )?error: ",
         ),
         priority=68,
@@ -380,6 +384,7 @@ RULES: tuple[Rule, ...] = (
     # ---- network -----------------------------------------------------------------------
     Rule(
         id="network-fonts",
+        defaults=(("host", "the font host"),),
         code="network_error",
         category="build",
         fault="platform",
@@ -560,6 +565,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="missing-export",
+        defaults=(("name", "a name"), ("module", "the module")),
         code="missing_export",
         category="build",
         fault="user",
@@ -578,6 +584,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="module-not-found",
+        defaults=(("module", "a module"),),
         code="module_not_found",
         category="build",
         fault="user",
@@ -599,6 +606,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="command-not-found",
+        defaults=(("command", "a command"),),
         code="command_not_found",
         category="build",
         fault="user",
