@@ -227,6 +227,8 @@ class BuildRecord:
     steps: tuple[StepTiming, ...] = ()
     output: OutputInfo | None = None
     diagnosis: dict[str, Any] | None = None
+    caches: dict[str, Any] | None = None
+    memo_key: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -253,4 +255,5 @@ class BuildRecord:
             "steps": [s.to_dict() for s in self.steps],
             "output": self.output.to_dict() if self.output else None,
             "diagnosis": self.diagnosis,
+            "caches": self.caches,
         }

@@ -108,14 +108,22 @@ def _v1_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _v2_caches(db: sqlite3.Connection) -> None:
+    """What each build's caches were keyed on, hit or missed; the output memo's key."""
+    db.execute("ALTER TABLE builds ADD COLUMN caches TEXT")
+    db.execute("ALTER TABLE builds ADD COLUMN memo_key TEXT")
+    db.execute("CREATE INDEX builds_by_memo ON builds (memo_key, status, id)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_caches)
 """Migration ``i`` (0-based) takes a database from schema version ``i`` to ``i + 1``."""
 
 _BUILD_COLUMNS = (
     'id, record_version, source, ref, "commit", root, status, phase, created_at, started_at, '
-    "finished_at, exit_code, error, plan, steps, output, diagnosis, owner_pid, owner_host"
+    "finished_at, exit_code, error, plan, steps, output, diagnosis, owner_pid, owner_host, "
+    "caches, memo_key"
 )
 
 # update_build field → (column, encoder); encoders see None only for nullable columns.
@@ -132,6 +140,8 @@ _ENCODERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "steps": ("steps", lambda v: _dumps([s.to_dict() for s in v or ()])),
     "output": ("output", lambda v: None if v is None else _dumps(v.to_dict())),
     "diagnosis": ("diagnosis", lambda v: None if v is None else _dumps(v)),
+    "caches": ("caches", lambda v: None if v is None else _dumps(v)),
+    "memo_key": ("memo_key", lambda v: v),
 }
 _NOT_NULL = frozenset({"status", "root"})
 
@@ -360,6 +370,8 @@ class Store:
         steps: Sequence[StepTiming] | _Unset | None = UNSET,
         output: OutputInfo | _Unset | None = UNSET,
         diagnosis: dict[str, Any] | _Unset | None = UNSET,
+        caches: dict[str, Any] | _Unset | None = UNSET,
+        memo_key: str | _Unset | None = UNSET,
     ) -> None:
         """Change only the given fields. ``None`` clears a field (``steps`` becomes empty);
         ``status`` and ``root`` cannot be cleared, so ``None`` leaves them unchanged."""
@@ -376,6 +388,8 @@ class Store:
             "steps": steps,
             "output": output,
             "diagnosis": diagnosis,
+            "caches": caches,
+            "memo_key": memo_key,
         }
         sets: list[str] = ["record_version = ?"]
         values: list[Any] = [len(MIGRATIONS)]
@@ -397,6 +411,27 @@ class Store:
         if not rows:
             raise NotFound(f"no build {build_id} in history", hint=_HISTORY_HINT)
         return self._record(rows[0])
+
+    def find_memo(self, memo_key: str) -> BuildRecord | None:
+        """The newest succeeded build with this output-memo key, if any."""
+        rows = self._read(
+            f"SELECT {_BUILD_COLUMNS} FROM builds WHERE memo_key = ? AND status = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (memo_key, Status.SUCCEEDED.value),
+        )
+        return self._record(rows[0]) if rows else None
+
+    def previous_build(
+        self, *, source: str, root: str, before_id: int, with_caches: bool = True
+    ) -> BuildRecord | None:
+        """The newest build of the same source and app root before ``before_id``."""
+        clause = " AND caches IS NOT NULL" if with_caches else ""
+        rows = self._read(
+            f"SELECT {_BUILD_COLUMNS} FROM builds WHERE source = ? AND root = ? AND id < ?"
+            f"{clause} ORDER BY id DESC LIMIT 1",
+            (source, root, before_id),
+        )
+        return self._record(rows[0]) if rows else None
 
     def resolve(self, ref: str) -> int:
         """A build id from user input: ``12`` / ``#12``, ``last`` / ``latest``, ``-1``, ``-2``…"""
@@ -517,6 +552,8 @@ class Store:
             diagnosis,
             _pid,
             _host,
+            caches,
+            memo_key,
         ) = row
         try:
             return BuildRecord(
@@ -536,6 +573,8 @@ class Store:
                 steps=tuple(StepTiming.from_dict(s) for s in json.loads(steps or "[]")),
                 output=OutputInfo(**json.loads(output)) if output else None,
                 diagnosis=json.loads(diagnosis) if diagnosis else None,
+                caches=json.loads(caches) if caches else None,
+                memo_key=memo_key,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptDatabase(

@@ -136,28 +136,49 @@ def _v3_broken(db: sqlite3.Connection) -> None:
 def test_migrates_v1_database_to_newer_versions(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    current = len(store_mod.MIGRATIONS)
     with Store(db_path) as s:
         bid = s.create_build(source="a", ref=None, root=".")
-    assert schema_version(db_path) == 1
+    assert schema_version(db_path) == current
     monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, _v2_add_label))
     with Store(db_path) as s:
         assert s.get_build(bid).source == "a"
-    assert schema_version(db_path) == 2
+    assert schema_version(db_path) == current + 1
     con = sqlite3.connect(db_path)
     assert con.execute("SELECT label FROM builds").fetchall() == [("from-v1",)]
     con.close()
-    with Store(db_path):  # already at v2: the ALTER must not run twice
+    with Store(db_path):  # already migrated: the ALTER must not run twice
         pass
+
+
+def test_a_v1_database_gains_the_cache_columns(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])
+    with Store(db_path) as s:
+        bid = s.create_build(source="a", ref=None, root=".")
+    assert schema_version(db_path) == 1
+    monkeypatch.undo()
+    with Store(db_path) as s:
+        assert s.get_build(bid).caches is None
+        s.update_build(
+            bid, status=Status.SUCCEEDED, caches={"output": {"hit": False}}, memo_key="k1"
+        )
+        assert s.get_build(bid).caches == {"output": {"hit": False}}
+        assert s.find_memo("k1").id == bid
+        assert s.find_memo("k2") is None
+    assert schema_version(db_path) == len(store_mod.MIGRATIONS)
 
 
 def test_failed_migration_rolls_back_its_step(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Store(db_path).close()
+    current = len(store_mod.MIGRATIONS)
     monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, _v2_add_label, _v3_broken))
     with pytest.raises(RuntimeError, match="migration bug"):
         Store(db_path)
-    assert schema_version(db_path) == 2  # v2 committed, v3 rolled back entirely
+    assert schema_version(db_path) == current + 1  # the good step committed, the bad rolled back
     con = sqlite3.connect(db_path)
     assert con.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchone() is None
     con.close()
