@@ -281,6 +281,50 @@ class BuildContainer:
             raise
         return OutputInfo(path=str(dest), files=files, bytes=size)
 
+    def save_archive(self, path: str, dest: Path) -> int | None:
+        """Write a tar of ``path`` (file or directory) to host file ``dest`` atomically;
+        returns its size, or None when ``path`` does not exist."""
+        import docker.errors
+
+        try:
+            stream, _ = self.api.get_archive(self.id, path)
+        except docker.errors.NotFound:
+            return None
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in stream:
+                    out.write(chunk)
+            os.replace(tmp_name, dest)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return dest.stat().st_size
+
+    def load_archive(self, archive: Path, dest: str) -> None:
+        """Extract host tar ``archive`` into container directory ``dest`` (which must exist)."""
+        with archive.open("rb") as data:
+            self.api.put_archive(self.id, dest, data)
+
+    def image_env(self) -> dict[str, str]:
+        """The environment the container's image defines (PATH among it)."""
+        env = self.api.inspect_container(self.id)["Config"].get("Env") or []
+        return dict(item.split("=", 1) for item in env if "=" in item)
+
+    def commit(self, repository: str, tag: str, labels: Mapping[str, str]) -> str:
+        """Snapshot the container's filesystem as image ``repository:tag``; returns its id.
+
+        The image keeps the build image's configuration, so nothing given to a step (which
+        pitstop passes per exec, never at create time) is baked into it."""
+        result = self.api.commit(
+            self.id,
+            repository=repository,
+            tag=tag,
+            conf={"Labels": {LABEL: "1", **labels}},
+        )
+        return str(result["Id"])
+
     def kill(self) -> None:
         with contextlib.suppress(Exception):
             self._container.kill()
@@ -378,6 +422,60 @@ class DockerEngine:
             build.remove()
             raise
         return build
+
+    def image_exists(self, ref: str) -> bool:
+        import docker.errors
+
+        try:
+            self.client.images.get(ref)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def images(self, repository: str) -> list[dict[str, Any]]:
+        """pitstop's images of ``repository``: tag, id, size, labels, created (Unix time)."""
+        out = []
+        for image in self.client.images.list(name=repository, filters={"label": f"{LABEL}=1"}):
+            for ref in image.tags:
+                if ref.startswith(repository + ":"):
+                    out.append(
+                        {
+                            "tag": ref,
+                            "id": image.id,
+                            "size": int(image.attrs.get("Size") or 0),
+                            "labels": dict(image.labels or {}),
+                        }
+                    )
+        return out
+
+    def remove_image(self, ref: str) -> bool:
+        """Remove image ``ref``; False when it is gone already or in use by a container."""
+        import docker.errors
+
+        try:
+            self.client.images.remove(ref, noprune=False)
+        except (docker.errors.ImageNotFound, docker.errors.APIError):
+            return False
+        return True
+
+    def volume_sizes(self, names: Iterable[str]) -> dict[str, int]:
+        """Disk usage of named volumes (bytes; those absent are left out)."""
+        wanted = set(names)
+        usage = self.client.api.df().get("Volumes") or []
+        return {
+            v["Name"]: int((v.get("UsageData") or {}).get("Size") or 0)
+            for v in usage
+            if v.get("Name") in wanted
+        }
+
+    def remove_volume(self, name: str) -> bool:
+        import docker.errors
+
+        try:
+            self.client.volumes.get(name).remove(force=True)
+        except (docker.errors.NotFound, docker.errors.APIError):
+            return False
+        return True
 
     def leftovers(self) -> list[dict[str, str]]:
         """pitstop's containers on this engine, with their labels."""
