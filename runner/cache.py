@@ -121,9 +121,10 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _not_saved(exc: OSError) -> CacheNotSaved:
-    if exc.errno == errno.ENOSPC:
-        return CacheNotSaved("the disk is full")
-    return CacheNotSaved(str(exc))
+    full = exc.errno == errno.ENOSPC or (
+        isinstance(exc, shutil.Error) and os.strerror(errno.ENOSPC) in str(exc)
+    )
+    return CacheNotSaved("the disk is full" if full else str(exc))
 
 
 class BuildCache:
@@ -159,7 +160,7 @@ class BuildCache:
         entry.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
         try:
-            shutil.copytree(output, staging / "output", symlinks=True)
+            shutil.copytree(output, staging / "output", symlinks=True, copy_function=shutil.copy2)
             files, size = _tree_size(staging / "output")
             _write_json(staging / "meta.json", {**meta, "key": key, "files": files, "size": size})
             os.rename(staging, entry)
