@@ -54,7 +54,7 @@ def test_a_failed_save_leaves_no_entry(tmp_path: Path, monkeypatch: pytest.Monke
     real = shutil.copy2
 
     def fail_midway(src: str, dst: str, **kw: object) -> object:
-        if str(src).endswith("app.js"):
+        if os.fspath(src).endswith("app.js"):
             raise OSError(28, "No space left on device")
         return real(src, dst, **kw)
 
