@@ -26,10 +26,16 @@ from runner.errors import (
     UsageError,
 )
 from runner.models import OutputInfo, Phase, Plan, Status, StepTiming, Stream
+from runner.build_cache import BuildCaches
+from runner.cache import digest_files
 from runner.paths import Paths
 
 WORKSPACE = "/workspace"
-NPM_STORE_VOLUME = "pitstop-store-npm"
+
+#: Package-manager stores shared by every build (named volume → path in the container).
+STORE_VOLUMES = {
+    "pitstop-store-npm": "/home/pitstop/.npm",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class BuildRequest:
     root: str | None = None
     env: tuple[tuple[str, str], ...] = ()
     cwd: Path = field(default_factory=Path.cwd)
+    no_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,11 @@ class Build:
         self._deadline = 0.0
         self._container: Any = None
         self._workdir: Path | None = None
+        self._engine: Any = None
+        self._image: str | None = None
+        self._env: dict[str, str] = {}
+        self._files: dict[str, str] = {}
+        self.caches = BuildCaches(self)
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -230,6 +242,7 @@ class Build:
         self._make_plan(checkout)
         self._check_time()
         self._start_container(checkout)
+        self._provision()
         assert self.plan is not None
         plan = self.plan
         if plan.install_command:
@@ -276,8 +289,10 @@ class Build:
         )
         what = checkout.commit[:12] if checkout.commit else "a snapshot of the folder"
         self.log(step, f"pitstop: building {what}" + (f" (app root {root})" if root else ""))
+        self.checkout = replace(checkout, app_root=root)
+        self._files = digest_files(checkout.path)
         self._finish_step(step, t0)
-        return replace(checkout, app_root=root)
+        return self.checkout
 
     def _make_plan(self, checkout: Any) -> None:
         from runner.detect import plan_for
@@ -328,8 +343,14 @@ class Build:
         image = self.ensure_image(engine.client, progress)
         self._check_time()
         ca = host_ca_bundle(self.host_env)
-        extra = dict(self.plan.env) if self.plan else {}
+        from runner.provision import Provisioning, provisioning_for
+
+        prov = provisioning_for(self.plan, env=self.host_env) if self.plan else Provisioning()
+        self._provisioning = prov
+        extra = prov.container_env()
+        extra.update(dict(self.plan.env) if self.plan else {})
         extra.update(dict(self.request.env))
+        extra.update({"PATH": prov.container_env()["PATH"]} if prov.path else {})
         environment = container_environment(self.host_env, with_ca=ca is not None, extra=extra)
         from runner.engine import ContainerSpec
 
@@ -338,7 +359,7 @@ class Build:
             build_id=self.build_id,
             env=environment.env,
             workdir=WORKSPACE,
-            volumes={NPM_STORE_VOLUME: "/home/pitstop/.npm"},
+            volumes={NPM_STORE_VOLUME: "/home/pitstop/.npm", **prov.volumes},
             extra_hosts=environment.extra_hosts,
         )
         self._container = engine.start(spec)
@@ -349,13 +370,48 @@ class Build:
         self._container.put_directory(checkout.path, WORKSPACE, exclude=(".git", "node_modules"))
         self._finish_step(step, t0)
 
-    def _exec(self, step: str, command: str, where: str, phase: Phase) -> None:
+    def _provision(self) -> None:
+        """Install the toolchains the plan needs that the image lacks (phase install)."""
+        from runner.provision import failure_code
+
+        prov = getattr(self, "_provisioning", None)
+        if prov is None or prov.script is None:
+            return
+        script = "/tmp/pitstop-provision.sh"
+        self._container.put_file(script, prov.script.encode(), base="/tmp")
+        said: list[str] = []
+        try:
+            self._exec(
+                "provision",
+                f"bash {script}",
+                "",
+                Phase.INSTALL,
+                on_line=lambda text: said.append(text) if text.startswith("pitstop: ") else None,
+            )
+        except _Stop as stop:
+            stop.code = failure_code(stop.step_exit_code)
+            if said:
+                stop.message = said[-1].removeprefix("pitstop: ")
+            if stop.code:
+                stop.hint = "ask for one of the available versions, or set a mirror"
+            raise
+
+    def _exec(
+        self,
+        step: str,
+        command: str,
+        where: str,
+        phase: Phase,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
         self._check_time()
         t0 = self._step(step, command)
         workdir = str(PurePosixPath(WORKSPACE, where)) if where not in ("", ".") else WORKSPACE
 
         def on_output(stream: Stream, text: str, ts: float) -> None:
             self.log(step, text, stream, ts)
+            if on_line is not None:
+                on_line(text)
 
         result = self._container.run(
             command,
@@ -363,6 +419,7 @@ class Build:
             on_output=on_output,
             deadline=self._deadline,
             cancel=self.cancel,
+            env=self._env,
         )
         if result.canceled:
             self._finish_step(step, t0, exit_code=result.exit_code, status="canceled")
@@ -470,6 +527,7 @@ class Build:
             exit_code=step_code,
             error=error,
             diagnosis=diagnosis,
+            caches=self.caches.record or None,
         )
         exit_code = {
             Status.SUCCEEDED: ExitCode.OK,
