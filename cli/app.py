@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli.commands import build, history, image, logs, plan
+from cli.commands import build, history, hook, image, logs, plan
 from cli.context import AppContext
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ def root(
 for module in (build, plan, history, logs):
     module.register(app)
 app.add_typer(image.app, name="image")
+app.add_typer(hook.app, name="hook")
 
 
 def main() -> None:

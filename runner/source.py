@@ -932,3 +932,100 @@ def _copy_files(src: Path, dest: Path, names: Iterable[str], *, skip_dirs: froze
                 dirs_exist_ok=True,
                 ignore=shutil.ignore_patterns(".git"),
             )
+
+
+# --------------------------------------------------------------------------- push hook helpers
+
+
+def hooks_dir(cwd: Path, *, timeout: float = 30.0) -> Path:
+    """The hooks directory git uses for the repository at ``cwd`` (honours worktrees and
+    ``core.hooksPath``)."""
+    proc = _read_own_config(["rev-parse", "--git-path", "hooks"], cwd, timeout)
+    if proc.returncode != 0:
+        raise SourceError(
+            f"git could not find the hooks directory of {cwd}: {_git_words(proc.stderr)}",
+            "run this inside a git repository",
+        )
+    path = Path(proc.stdout.strip())
+    return (path if path.is_absolute() else cwd / path).resolve()
+
+
+def toplevel(cwd: Path, *, timeout: float = 30.0) -> Path | None:
+    """The working tree root of the repository at ``cwd``; None outside a work tree."""
+    proc = _run_git(["rev-parse", "--show-toplevel"], cwd=cwd, timeout=timeout, check=False)
+    top = proc.stdout.strip()
+    return Path(top) if proc.returncode == 0 and top else None
+
+
+def config_value(cwd: Path, key: str, *, timeout: float = 30.0) -> str | None:
+    """The user's own ``git config --get key`` in the repository at ``cwd``; None when unset."""
+    proc = _read_own_config(["config", "--get", key], cwd, timeout)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def commit_id(repo: Path, rev: str, *, timeout: float = 30.0) -> str | None:
+    """The commit ``rev`` names (annotated tags peeled); None when the object is not here."""
+    if not rev or rev.startswith("-"):
+        return None
+    proc = _run_git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=repo,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip() or None
+
+
+def commit_message(repo: Path, commit: str, *, timeout: float = 30.0) -> str:
+    """The full message of ``commit`` (subject and body)."""
+    proc = _run_git(
+        ["show", "-s", "--format=%B", "--end-of-options", commit],
+        cwd=repo,
+        timeout=timeout,
+        what="git show",
+    )
+    return proc.stdout
+
+
+def changed_paths(repo: Path, base: str, head: str, *, timeout: float = 60.0) -> list[str] | None:
+    """Paths that differ between commits ``base`` and ``head`` (``git diff --name-only``,
+    renames as delete + add); None when either commit is not in the repository."""
+    if commit_id(repo, base, timeout=timeout) is None:
+        return None
+    if commit_id(repo, head, timeout=timeout) is None:
+        return None
+    proc = _run_git(
+        ["diff", "--name-only", "--no-renames", "-z", base, head, "--"],
+        cwd=repo,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    return [p for p in proc.stdout.split("\0") if p]
+
+
+def _read_own_config(args: Sequence[str], cwd: Path, timeout: float) -> _Result:
+    """A read-only git query answered with the user's configuration: without the ``-c``
+    overrides every other call gets (``core.hooksPath`` among them)."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed (no 'git' on PATH)", "install git") from exc
+    except subprocess.TimeoutExpired:
+        raise SourceError(f"git {args[0]} timed out after {timeout:g} s") from None
+    return _Result(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
