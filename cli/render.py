@@ -104,7 +104,10 @@ class ConsoleSink:
             c.print(line)
         elif isinstance(event, ev.StepFinished):
             self.steps.append((event.step, event.duration))
-            icon, style = ("✓", "green") if event.status == "ok" else ("✗", "red")
+            icon, style = {
+                "ok": ("✓", "green"),
+                "cached": ("↺", "cyan"),
+            }.get(event.status, ("✗", "red"))
             note = f"  ({event.note})" if event.note else ""
             code = f"  exit {event.exit_code}" if event.exit_code not in (None, 0) else ""
             c.print(

@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runner import events as ev
+from runner.build_cache import BuildCaches
+from runner.cache import digest_files
 from runner.container_env import CA_PATH, container_environment, host_ca_bundle
 from runner.errors import (
     DetectError,
@@ -26,8 +28,6 @@ from runner.errors import (
     UsageError,
 )
 from runner.models import OutputInfo, Phase, Plan, Status, StepTiming, Stream
-from runner.build_cache import BuildCaches
-from runner.cache import digest_files
 from runner.paths import Paths
 
 WORKSPACE = "/workspace"
@@ -151,6 +151,9 @@ class Build:
         self.commit: str | None = None
         self.output: OutputInfo | None = None
         self._deadline = 0.0
+        self._started: float | None = None
+        self.spec: Any = None
+        self.checkout: Any = None
         self._container: Any = None
         self._workdir: Path | None = None
         self._engine: Any = None
@@ -209,7 +212,7 @@ class Build:
     # -- the build ---------------------------------------------------------------------------
 
     def run(self) -> BuildResult:
-        started = time.time()
+        started = self._started = time.time()
         self._deadline = time.monotonic() + self.request.timeout
         self.store.update_build(self.build_id, status=Status.RUNNING, started_at=started)
         self.emit(ev.BuildStarted(self.build_id, self.request.source, self.request.ref, started))
@@ -241,15 +244,25 @@ class Build:
         checkout = self._clone()
         self._make_plan(checkout)
         self._check_time()
-        self._start_container(checkout)
-        self._provision()
         assert self.plan is not None
         plan = self.plan
+        self._prepare_engine()
+        if self.caches.replay_memo(checkout):
+            return
+        deps_image = self.caches.find_deps()
+        self._start_container(checkout, deps_image)
+        self._provision()
         if plan.install_command:
-            self._exec("install", plan.install_command, plan.workspace_root, Phase.INSTALL)
+            if deps_image:
+                self.caches.skip_install(deps_image)
+            else:
+                self._exec("install", plan.install_command, plan.workspace_root, Phase.INSTALL)
+                self.caches.save_deps()
+        self.caches.restore_framework()
         if plan.build_command:
             self._exec("build", plan.build_command, plan.root, Phase.BUILD)
         self._collect_output()
+        self.caches.save_after_success()
 
     def _clone(self) -> Any:
         from runner import source
@@ -262,6 +275,7 @@ class Build:
         self._workdir.parent.mkdir(parents=True, exist_ok=True)
         try:
             spec = source.parse_source(self.request.source, cwd=self.request.cwd)
+            self.spec = spec
             self.log(step, f"pitstop: source {spec.display}")
             checkout = source.checkout(
                 spec,
@@ -326,10 +340,12 @@ class Build:
         names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
         return {k: self.host_env[k] for k in names if k in self.host_env}
 
-    def _start_container(self, checkout: Any) -> None:
+    def _prepare_engine(self) -> None:
+        """Connect to the engine, sweep leftovers and make sure the build image exists."""
         step = "init"
-        t0 = self._step(step)
+        self._init_started = self._step(step)
         engine = self.connect_engine()
+        self._engine = engine
         swept = engine.sweep()
         if swept:
             self.log(
@@ -340,8 +356,16 @@ class Build:
             self.emit(ev.Progress(self.build_id, task, message, time.time()))
             self.log(step, f"pitstop: [{task}] {message}")
 
-        image = self.ensure_image(engine.client, progress)
+        self._image = self.ensure_image(engine.client, progress)
         self._check_time()
+
+    def _start_container(self, checkout: Any, deps_image: str | None = None) -> None:
+        """Start the build container (from the installed-dependencies image on a hit) and
+        copy the CA bundle and the source in. Step environment goes to each exec, never to
+        the container, so a committed image holds none of it."""
+        step = "init"
+        assert self._image is not None
+        image = deps_image or self._image
         ca = host_ca_bundle(self.host_env)
         from runner.provision import Provisioning, provisioning_for
 
@@ -350,25 +374,26 @@ class Build:
         extra = prov.container_env()
         extra.update(dict(self.plan.env) if self.plan else {})
         extra.update(dict(self.request.env))
-        extra.update({"PATH": prov.container_env()["PATH"]} if prov.path else {})
         environment = container_environment(self.host_env, with_ca=ca is not None, extra=extra)
+        self._env = environment.env
         from runner.engine import ContainerSpec
 
         spec = ContainerSpec(
             image=image,
             build_id=self.build_id,
-            env=environment.env,
             workdir=WORKSPACE,
-            volumes={NPM_STORE_VOLUME: "/home/pitstop/.npm", **prov.volumes},
+            volumes={**STORE_VOLUMES, **prov.volumes},
             extra_hosts=environment.extra_hosts,
         )
-        self._container = engine.start(spec)
+        self._container = self._engine.start(spec)
         self.log(step, f"pitstop: container {self._container.id[:12]} from {image}")
         if ca is not None:
             self._container.put_file(CA_PATH, ca.read_bytes(), base="/etc")
             self.log(step, f"pitstop: CA bundle from {ca} available at {CA_PATH}")
+        if deps_image:
+            self.caches.clear_stale_source()
         self._container.put_directory(checkout.path, WORKSPACE, exclude=(".git", "node_modules"))
-        self._finish_step(step, t0)
+        self._finish_step(step, self._init_started)
 
     def _provision(self) -> None:
         """Install the toolchains the plan needs that the image lacks (phase install)."""
@@ -443,6 +468,13 @@ class Build:
             )
         self._finish_step(step, t0, exit_code=0)
 
+    def _output_dest(self) -> Path:
+        """Where the output goes on the host (checked so nothing precious is replaced)."""
+        dest = (self.request.out or self.paths.outputs / str(self.build_id)).resolve()
+        _check_out_dir(dest, self.request.cwd)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return dest
+
     def _collect_output(self) -> None:
         from runner.engine import PathMissing
 
@@ -456,8 +488,7 @@ class Build:
             else PurePosixPath(WORKSPACE)
         )
         source = str(app / plan.output_dir)
-        dest = (self.request.out or self.paths.outputs / str(self.build_id)).resolve()
-        _check_out_dir(dest, self.request.cwd)
+        dest = self._output_dest()
         try:
             self.output = self._container.copy_out(source, dest)
         except PathMissing as exc:

@@ -64,6 +64,7 @@ def build(
     env: list[str] = typer.Option(
         [], "--env", "-e", help="NAME=VALUE given to the build (repeatable)."
     ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Build for real: use no cache."),
     json_out: bool = typer.Option(False, "--json", help="Write NDJSON events to stdout instead."),
 ) -> None:
     """Build SOURCE's exact commit in a local container and copy its output to the host."""
@@ -85,6 +86,7 @@ def build(
         root=root,
         env=_parse_env(env),
         cwd=Path.cwd(),
+        no_cache=no_cache,
     )
     sink = JsonSink() if json_out else ConsoleSink(app_ctx.console)
     cancel = threading.Event()
