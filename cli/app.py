@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli.commands import build, history, hook, image, logs, plan
+from cli.commands import build, cache, history, hook, image, logs, plan, view, why
 from cli.context import AppContext
 
 app = typer.Typer(
@@ -28,9 +28,10 @@ def root(
     ctx.obj = AppContext(debug=debug)
 
 
-for module in (build, plan, history, logs):
+for module in (build, plan, history, logs, why, view):
     module.register(app)
 app.add_typer(image.app, name="image")
+app.add_typer(cache.app, name="cache")
 app.add_typer(hook.app, name="hook")
 
 

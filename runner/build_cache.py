@@ -240,7 +240,8 @@ class BuildCaches:
                     version,
                     {"dev.pitstop.project": self.project, "dev.pitstop.key": key.digest},
                 )
-            size = next((i["size"] for i in b._engine.images(repository) if i["tag"] == tag), 0)
+            # what the dependencies add on top of the build image
+            size = max(0, b._engine.image_size(tag) - b._engine.image_size(b._image))
             self.cache.record_deps(key.digest, tag, size, self.project)
         except CacheNotSaved as exc:
             self._warn("installed dependencies", exc)

@@ -432,6 +432,15 @@ class DockerEngine:
             return False
         return True
 
+    def image_size(self, ref: str) -> int:
+        """Bytes of image ``ref`` including its base layers (0 when absent)."""
+        import docker.errors
+
+        try:
+            return int(self.client.images.get(ref).attrs.get("Size") or 0)
+        except docker.errors.ImageNotFound:
+            return 0
+
     def images(self, repository: str) -> list[dict[str, Any]]:
         """pitstop's images of ``repository``: tag, id, size, labels, created (Unix time)."""
         out = []

@@ -39,7 +39,8 @@ def test_vite_example_builds_and_its_output_reaches_the_host(
     assert finished["output"]["files"] == sum(1 for p in out.rglob("*") if p.is_file())
     record, lines = stored(isolated_state, finished["build_id"])
     assert record.status == "succeeded" and record.commit and len(record.commit) == 40
-    assert [s.step for s in record.steps] == ["clone", "plan", "init", "install", "build", "output"]
+    steps = [s.step for s in record.steps]
+    assert steps == ["clone", "plan", "init", "install", "build", "output", "cache"]
     assert any(line.step == "build" and "built in" in line.text for line in lines)
     assert [line.seq for line in lines] == list(range(1, len(lines) + 1))
     assert not pitstop_containers(docker_client, finished["build_id"])
