@@ -1,16 +1,17 @@
 """The classifier engine: one pass over a log, bounded memory, a ``Diagnosis`` out.
 
-Detection runs one non-capturing alternation of every rule pattern over blocks of
-joined lines (the regex engine scans in C); only lines it flags are tested against the
-rules' own regexes, which carry the captures. Per rule only the first few hits are kept,
-so a million-line log costs no more memory than a short one.
+Detection sweeps blocks of joined lines for a few literals (``rules.SCAN``) with
+C-speed ``str.find``; only the lines found are tested against the rules whose lowercase
+hints they hold, and only then do the rules' own regexes (which carry the captures)
+run. Per rule only the first few hits are kept, so a million-line log costs no more
+memory than a short one.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from runner.diagnose import mine
 from runner.diagnose.clean import strip_ansi, terminal_text
 from runner.diagnose.redact import redact, redact_masked
-from runner.diagnose.rules import ERRORISH, RULES, Rule
+from runner.diagnose.rules import ERRORISH, ERRORISH_HINTS, RULES, SCAN, Rule
 
 BLOCK = 20_000  # lines joined per regex scan
 MAX_HITS = 5  # hits kept per rule
@@ -84,7 +85,49 @@ class _Missing(dict):  # str.format_map helper: unknown fields render as "?"
         return "?"
 
 
-_NAMED = re.compile(r"\(\?P<\w+>")
+def _triggers(hints: list[str], umbrellas: Sequence[str]) -> tuple[str, ...]:
+    """The few literals to search for: umbrellas stand in for hints containing them."""
+    found = {next((u for u in umbrellas if u in h), h) for h in hints}
+    return tuple(sorted(t for t in found if not any(o != t and o in t for o in found)))
+
+
+def _lower(blob: str) -> str:
+    low = blob.lower()
+    if len(low) == len(blob):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in blob)  # rare: keep offsets
+
+
+def _candidates(
+    lines: Sequence[str], triggers: Callable[[], Sequence[str]]
+) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(index, text, lowercase text)`` of lines holding any trigger, in order.
+
+    Lines are joined in blocks so that each trigger is one C-speed ``str.find`` sweep;
+    only the offsets found are turned into line numbers.
+    """
+    for base in range(0, len(lines), BLOCK):
+        blob = "\n".join(lines[base : base + BLOCK])
+        if "\x1b" in blob:
+            blob = strip_ansi(blob)
+        low = _lower(blob)
+        offsets: set[int] = set()
+        for t in triggers():
+            i = low.find(t)
+            while i != -1:
+                begin = low.rfind("\n", 0, i) + 1
+                offsets.add(begin)
+                end = low.find("\n", i)
+                if end == -1:
+                    break
+                i = low.find(t, end + 1)
+        lineno, pos = 0, 0
+        for begin in sorted(offsets):
+            lineno += blob.count("\n", pos, begin)
+            pos = begin
+            end = blob.find("\n", begin)
+            end = len(blob) if end == -1 else end
+            yield base + lineno, blob[begin:end], low[begin:end]
 
 
 class Classifier:
@@ -94,78 +137,61 @@ class Classifier:
         self.rules = tuple(rules)
         self._patterns = [tuple(re.compile(p) for p in r.patterns) for r in self.rules]
         self._context = [tuple(re.compile(p) for p in r.context) for r in self.rules]
-        markers = sorted({r.after for r in self.rules if r.after})
-        self._markers = {m: re.compile(m) for m in markers}
-        alternatives = [p for r in self.rules for p in r.patterns] + markers
-        self._detect = re.compile(
-            "|".join(f"(?:{_NAMED.sub('(?:', p)})" for p in alternatives), re.M
-        )
+        self._by_hint: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for h in rule.hints:
+                self._by_hint.setdefault(h, []).append(i)
+        self._hint_list = tuple(self._by_hint)
+        self._markers = tuple(sorted({m for r in self.rules for m in r.after}))
+        self._triggers = tuple(SCAN)
+        self._err_triggers = _triggers(list(ERRORISH_HINTS), ())
         self._errorish = re.compile(ERRORISH)
 
     # -- scanning -------------------------------------------------------------------
-    def _scan(self, lines: Sequence[str]) -> tuple[dict[int, list[_Hit]], bool]:
+    def _scan(self, lines: Sequence[str]) -> dict[int, list[_Hit]]:
         hits: dict[int, list[_Hit]] = {}
-        seen_markers: dict[str, int] = {}
-        stopped = False
-        for base in range(0, len(lines), BLOCK):
-            blob = "\n".join(lines[base : base + BLOCK])
-            if "\x1b" in blob:
-                blob = strip_ansi(blob)
-            lineno, pos, last = 0, 0, -1
-            for m in self._detect.finditer(blob):
-                start = max(m.start(), m.end() - 1)  # \s may match the previous newline
-                lineno += blob.count("\n", pos, start)
-                pos = start
-                if lineno == last:
-                    continue
-                last = lineno
-                begin = blob.rfind("\n", 0, start) + 1
-                end = blob.find("\n", start)
-                text = blob[begin : end if end >= 0 else len(blob)]
-                if self._line(base + lineno, text, hits, seen_markers):
-                    stopped = True
-                    break
-            if stopped:
-                break
-        return hits, stopped
+        seen: dict[str, int] = {}
+        pending = list(self._markers)  # searched for only until first seen
 
-    def _line(self, n: int, text: str, hits: dict[int, list[_Hit]], seen: dict[str, int]) -> bool:
+        def triggers() -> list[str]:
+            pending[:] = [m for m in pending if m not in seen]
+            return [*self._triggers, *pending]
+
+        for n, text, low in _candidates(lines, triggers):
+            if self._line(n, text, low, hits, seen):
+                break
+        return hits
+
+    def _line(
+        self, n: int, text: str, low: str, hits: dict[int, list[_Hit]], seen: dict[str, int]
+    ) -> bool:
         stop = False
-        for i, rule in enumerate(self.rules):
+        wanted: set[int] = set()
+        for h in [h for h in self._hint_list if h in low]:
+            wanted.update(self._by_hint[h])
+        for i in sorted(wanted):
+            rule = self.rules[i]
             kept = hits.get(i)
             if kept is not None and len(kept) >= MAX_HITS:
                 continue
             for j, rx in enumerate(self._patterns[i]):
                 if rx.search(text):
-                    if rule.after and seen.get(rule.after, n) >= n:
+                    if rule.after and not any(seen.get(m, n) < n for m in rule.after):
                         break
                     hits.setdefault(i, []).append(_Hit(n, text, j))
                     stop = stop or rule.stop
                     break
-        for marker, rx in self._markers.items():
-            if marker not in seen and rx.search(text):
+        for marker in self._markers:
+            if marker not in seen and marker in low:
                 seen[marker] = n
         return stop
 
     def _unknown_lines(self, lines: Sequence[str]) -> list[tuple[int, str]]:
         head: list[tuple[int, str]] = []
         tail: deque[tuple[int, str]] = deque(maxlen=UNKNOWN_TAIL)
-        for base in range(0, len(lines), BLOCK):
-            blob = "\n".join(lines[base : base + BLOCK])
-            if "\x1b" in blob:
-                blob = strip_ansi(blob)
-            lineno, pos, last = 0, 0, -1
-            for m in self._errorish.finditer(blob):
-                start = m.start()
-                lineno += blob.count("\n", pos, start)
-                pos = start
-                if lineno == last:
-                    continue
-                last = lineno
-                begin = blob.rfind("\n", 0, start) + 1
-                end = blob.find("\n", start)
-                item = (base + lineno, blob[begin : end if end >= 0 else len(blob)])
-                (head if len(head) < UNKNOWN_HEAD else tail).append(item)
+        for n, text, _ in _candidates(lines, lambda: self._err_triggers):
+            if self._errorish.search(text):
+                (head if len(head) < UNKNOWN_HEAD else tail).append((n, text))
         return head + list(tail)
 
     # -- deciding ---------------------------------------------------------------------
@@ -180,7 +206,7 @@ class Classifier:
     ) -> Diagnosis:
         """Classify one failed build's log (see ``runner.diagnose.diagnose``)."""
         where = phase or failed_step
-        hits, _ = self._scan(lines)
+        hits = self._scan(lines)
 
         def rank(i: int) -> tuple[bool, int, int]:
             rule = self.rules[i]

@@ -7,7 +7,10 @@ a line as evidence). Named groups in a pattern are *captures*: they fill ``{name
 patterns capture more values from the lines just after a hit (the wanted and found Node
 versions after ``EBADENGINE``). ``after`` makes a pattern count only once a marker line
 was seen earlier. ``priority`` is specificity: the most specific cause wins over the
-loudest or generic line. Adding a cause is one entry here plus its fixtures.
+loudest or generic line. ``hints`` are lowercase literals, one of which every line a
+pattern matches contains: the engine finds candidate lines with a few ``SCAN`` literals,
+then runs only the rules whose hints a line holds.
+Adding a cause is one entry here plus its fixtures.
 
 Patterns stay RE2-compatible in spirit (no backreferences); use scoped flags ``(?i:...)``.
 Every literal comes from a captured tool output under ``tests/fixtures/logs``.
@@ -30,11 +33,12 @@ class Rule:
     explanation: str
     fix: str
     patterns: tuple[str, ...]
+    hints: tuple[str, ...]  # lowercase literals: a line matching a pattern holds one
     priority: int = 50
     phases: tuple[str, ...] = ()  # phases where the rule is expected; () = any
     context: tuple[str, ...] = ()  # capture-only patterns for the lines after a hit
     context_lines: int = 8
-    after: str | None = None  # marker that must appear on an earlier line
+    after: tuple[str, ...] = ()  # lowercase markers, one must be on an earlier line
     group: str | None = None  # group template over captures, e.g. "eslint {rule}"
     stop: bool = False  # stop reading the log after this rule matched
     unmasked: tuple[str, ...] = ()  # captures kept (still redacted) in the group
@@ -51,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     # ---- pitstop's own phase messages -------------------------------------------------
     Rule(
         id="pitstop-timeout",
+        hints=("pitstop: ",),
         defaults=(("step", "build"), ("limit", "its time limit")),
         code="timeout",
         category="timeout",
@@ -66,6 +71,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pitstop-output-missing",
+        hints=("pitstop: output directory",),
         code="output_dir_missing",
         category="output",
         fault="user",
@@ -83,6 +89,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pitstop-clone",
+        hints=("pitstop: ",),
         code="clone_failed",
         category="clone",
         fault="user",
@@ -96,6 +103,7 @@ RULES: tuple[Rule, ...] = (
     # ---- clone ------------------------------------------------------------------------
     Rule(
         id="git-missing-ref",
+        hints=("fatal: reference is not a tree", "fatal: couldn't find remote ref"),
         defaults=(("ref", "the requested ref"),),
         code="clone_failed",
         category="clone",
@@ -114,6 +122,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="git-no-repo",
+        hints=("fatal: repository '",),
         defaults=(("repo", "the repository"),),
         code="clone_failed",
         category="clone",
@@ -130,6 +139,14 @@ RULES: tuple[Rule, ...] = (
     # ---- install: lockfiles, resolution, registry --------------------------------------
     Rule(
         id="lockfile-out-of-sync",
+        hints=(
+            "can only install packages",
+            "lock file",
+            "err_pnpm_",
+            "--frozen-lockfile",
+            "yn0028",
+            "lockfile is frozen",
+        ),
         code="lockfile_out_of_sync",
         category="install",
         fault="user",
@@ -154,6 +171,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="dependency-conflict",
+        hints=("eresolve", "err_pnpm_peer_dep_issues"),
         code="dependency_conflict",
         category="install",
         fault="user",
@@ -185,6 +203,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="engine-incompatible",
+        hints=(
+            "ebadengine",
+            "unsupported engine",
+            "err_pnpm_unsupported_engine",
+            "is incompatible with this module",
+        ),
         code="engine_incompatible",
         category="install",
         fault="user",
@@ -214,6 +238,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="version-not-found",
+        hints=(
+            "etarget",
+            "no matching version found",
+            "err_pnpm_no_matching_version",
+            "couldn't find any versions",
+            "no version matching",
+            "could not find a version that satisfies",
+        ),
         code="version_not_found",
         category="install",
         fault="user",
@@ -241,6 +273,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="package-not-found",
+        hints=(
+            "e404",
+            " 404 ",
+            "err_pnpm_fetch_404",
+            "couldn't find package",
+            " - 404",
+            "could not find a version that satisfies",
+        ),
         code="package_not_found",
         category="install",
         fault="user",
@@ -266,6 +306,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pip-no-distribution",
+        hints=("no matching distribution found",),
         code="package_not_found",
         category="install",
         fault="user",
@@ -279,6 +320,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="registry-auth",
+        hints=("e401", "e403", "incorrect or missing password", "err_pnpm_fetch_40"),
         code="registry_auth_failed",
         category="install",
         fault="user",
@@ -298,6 +340,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="integrity",
+        hints=(
+            "eintegrity",
+            "integrity checksum failed",
+            "integrity check failed",
+            "err_pnpm_tarball_integrity",
+        ),
         code="integrity_error",
         category="install",
         fault="platform",
@@ -317,6 +365,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="native-missing-header",
+        hints=(": fatal error: ",),
         defaults=(("header", "a system header"),),
         code="native_build_failed",
         category="install",
@@ -334,6 +383,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="native-build",
+        hints=("gyp err!", ": error: ", ": fatal error: "),
         code="native_build_failed",
         category="install",
         fault="user",
@@ -351,6 +401,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="wrong-package-manager",
+        hints=("configured to use",),
         code="wrong_package_manager",
         category="install",
         fault="user",
@@ -365,6 +416,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="python-version",
+        hints=("pyenv: version", "require a different python version"),
         code="python_version_unavailable",
         category="init",
         fault="user",
@@ -384,6 +436,7 @@ RULES: tuple[Rule, ...] = (
     # ---- network -----------------------------------------------------------------------
     Rule(
         id="network-fonts",
+        hints=("fonts.googleapis.com", "fonts.gstatic.com"),
         defaults=(("host", "the font host"),),
         code="network_error",
         category="build",
@@ -401,6 +454,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="network-registry",
+        hints=("npm error code e", "npm err! code e", "err_pnpm_meta_fetch_fail"),
         code="network_error",
         category="install",
         fault="platform",
@@ -424,6 +478,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="network-host",
+        hints=("getaddrinfo", "could not resolve host", "connect e", "typeerror: fetch failed"),
         code="network_error",
         category="build",
         fault="platform",
@@ -445,6 +500,7 @@ RULES: tuple[Rule, ...] = (
     # ---- build -------------------------------------------------------------------------
     Rule(
         id="out-of-memory",
+        hints=("javascript heap out of memory", "fatal error: "),
         code="out_of_memory",
         category="build",
         fault="platform",
@@ -460,6 +516,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="disk-full",
+        hints=("enospc", "no space left on device"),
         code="disk_full",
         category="build",
         fault="platform",
@@ -472,6 +529,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="missing-script",
+        hints=("missing script:", 'command "', "script not found"),
         code="missing_script",
         category="build",
         fault="user",
@@ -489,6 +547,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="env-var",
+        hints=(
+            "invalid environment variables",
+            "env var",
+            "env_var",
+            "env-var",
+            "envvar",
+            "environment var",
+            "environment_var",
+            "environment-var",
+            "environmentvar",
+        ),
         code="env_var_missing",
         category="build",
         fault="user",
@@ -513,6 +582,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="tsconfig",
+        hints=("tsconfig", "error ts5", "error ts6046"),
         code="config_error",
         category="build",
         fault="user",
@@ -525,6 +595,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="package-json-invalid",
+        hints=("ejsonparse", "invalid package.json"),
         code="config_error",
         category="install",
         fault="user",
@@ -537,6 +608,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="webpack-config",
+        hints=("invalid configuration object",),
         code="config_error",
         category="build",
         fault="user",
@@ -553,6 +625,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="config-load",
+        hints=("failed to load config from",),
         code="config_error",
         category="build",
         fault="user",
@@ -565,6 +638,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="missing-export",
+        hints=("is not exported by", "no matching export in", "does not provide an export named"),
         defaults=(("name", "a name"), ("module", "the module")),
         code="missing_export",
         category="build",
@@ -584,6 +658,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="module-not-found",
+        hints=(
+            "failed to resolve import",
+            'could not resolve "',
+            "can't resolve '",
+            "cannot find module '",
+            "cannot find package '",
+        ),
         defaults=(("module", "a module"),),
         code="module_not_found",
         category="build",
@@ -606,6 +687,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="command-not-found",
+        hints=("not found",),
         defaults=(("command", "a command"),),
         code="command_not_found",
         category="build",
@@ -621,6 +703,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="permission-denied",
+        hints=("eacces", "permission denied"),
         code="permission_denied",
         category="build",
         fault="user",
@@ -639,6 +722,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="prerender-next",
+        hints=("error occurred prerendering page", "export encountered an error on"),
         code="prerender_error",
         category="build",
         fault="user",
@@ -656,6 +740,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="prerender-runtime",
+        hints=(
+            "cannot read properties of",
+            "is not defined",
+            "is not a function",
+            "is not iterable",
+        ),
         code="prerender_error",
         category="build",
         fault="user",
@@ -667,11 +757,12 @@ RULES: tuple[Rule, ...] = (
             r"(?:Cannot read properties of (?:undefined|null)|is not defined$|"
             r"is not a function|is not iterable)",
         ),
-        after=r"generating static routes|Generating static pages",
+        after=("generating static routes", "generating static pages"),
         priority=63,
     ),
     Rule(
         id="typescript",
+        hints=("error ts",),
         code="typescript_error",
         category="build",
         fault="user",
@@ -686,6 +777,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="lint",
+        hints=(" error ", "✖ "),
         code="lint_error",
         category="build",
         fault="user",
@@ -702,6 +794,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="syntax",
+        hints=(
+            "syntaxerror: ",
+            "failed to parse source for import analysis",
+            "module parse failed: ",
+            "✘ [error] ",
+        ),
         code="syntax_error",
         category="build",
         fault="user",
@@ -746,6 +844,38 @@ GENERIC_TRAILERS: tuple[str, ...] = (
     r"^\d+ errors?$",
     r"^error during build:$",
     r"^Failed to compile\.?$",
+)
+
+# The literals (lowercase) the engine sweeps each block of the log for. Every line that
+# any rule pattern matches contains at least one of them; the
+# fixture tests check this. Keep the list short: each entry is one pass over the log.
+SCAN: tuple[str, ...] = (
+    "err", "fail", "fatal", "pitstop: ", "yn0028", "configured to use", "pyenv: ",
+    "could not resolve", "getaddrinfo", "connect e", "enospc", "no space left", "not found",
+    "env", "invalid configuration", "not exported", "cannot", "denied", "is not defined",
+    "is not a function", "is not iterable",
+)  # fmt: skip
+
+# Literals (lowercase) whose presence makes a line worth testing against ERRORISH.
+ERRORISH_HINTS: tuple[str, ...] = (
+    "err",
+    "fail",
+    "fatal",
+    "exception",
+    "panic",
+    "cannot",
+    "can't",
+    "could not",
+    "unable to",
+    "not found",
+    "invalid",
+    "denied",
+    "refused",
+    "unexpected",
+    "missing",
+    "✘",
+    "✖",
+    "⨯",
 )
 
 # Words that make a line look like an error when no rule matched (for the miner).

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from runner.diagnose import diagnose
+from runner.diagnose.clean import strip_ansi
 from runner.diagnose.mine import score
 from runner.diagnose.rules import GENERIC_TRAILERS
 
@@ -75,3 +76,22 @@ def test_unknown_lines_scored_on_fixtures():
         if score(first) == 0 and not re.search(r"E[A-Z0-9]{3,}|YN\d{4}|\bERR_", first):
             weak.append(f"{path.parent.name}/{path.name}: {first}")
     assert len(weak) <= 6, weak
+
+
+def test_scan_literals_and_hints_cover_every_matching_line():
+    # the engine only tests lines holding a SCAN literal, and a rule only on lines holding
+    # one of its hints: check both against every line of every captured log
+    from runner.diagnose.rules import RULES, SCAN
+
+    compiled = [(r, [re.compile(p) for p in r.patterns]) for r in RULES]
+    checked = 0
+    for path, _ in CASES:
+        for line in read_lines(path):
+            text = strip_ansi(line)
+            low = text.lower()
+            for rule, patterns in compiled:
+                if any(p.search(text) for p in patterns):
+                    checked += 1
+                    assert any(s in low for s in SCAN), (rule.id, text)
+                    assert any(h in low for h in rule.hints), (rule.id, text)
+    assert checked > 100
