@@ -612,6 +612,17 @@ class Store:
         )
         return [LogLine(*r) for r in rows]
 
+    def read_texts(
+        self, build_id: int, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[int, str, str]]:
+        """``(seq, step, text)`` of lines with seq > ``after_seq``: the cheap read for scans
+        (search, filter, step sections) over very long logs."""
+        return self._read(
+            "SELECT seq, step, text FROM log_lines WHERE build_id = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            (build_id, after_seq, -1 if limit is None else limit),
+        )  # type: ignore[return-value]
+
     def iter_lines(self, build_id: int, *, batch: int = 5000) -> Iterator[LogLine]:
         """All lines of a build, read ``batch`` at a time (memory stays flat)."""
         after = 0

@@ -1,0 +1,1 @@
+"""The terminal log viewer (Textual): builds list, virtualised log, follow, search, filter."""

@@ -1,0 +1,368 @@
+"""The log viewer's data side, free of Textual: lazy line chunks, step sections, the
+row map (sections, collapsing, filtering) and the search scan.
+
+Nothing here holds a whole log: lines are read from the store in small chunks kept in an
+LRU, and scans keep only matching sequence numbers (``array('l')``).
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any, Protocol
+
+from runner.models import LogLine
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+SCAN_BATCH = 20_000
+
+
+class LineReader(Protocol):
+    """The part of ``runner.store.Store`` the viewer reads through."""
+
+    def read_lines(
+        self, build_id: int, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[LogLine]: ...
+
+    def read_texts(
+        self, build_id: int, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[int, str, str]]: ...
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text) if "\x1b" in text else text
+
+
+# --- lazily loaded lines ----------------------------------------------------------------------
+
+
+class LineCache:
+    """Lines of one build by seq, read ``chunk`` at a time; at most ``max_chunks`` kept."""
+
+    def __init__(
+        self, store: LineReader, build_id: int, *, chunk: int = 256, max_chunks: int = 64
+    ) -> None:
+        self.store = store
+        self.build_id = build_id
+        self.chunk = chunk
+        self.max_chunks = max_chunks
+        self._chunks: OrderedDict[int, list[LogLine]] = OrderedDict()
+        self.reads = 0  # store round trips, for tests and benchmarks
+
+    def get(self, seq: int) -> LogLine | None:
+        """The line with this seq, or None if it is not stored (yet)."""
+        if seq < 1:
+            return None
+        index, offset = divmod(seq - 1, self.chunk)
+        lines = self._chunks.get(index)
+        if lines is None or (offset >= len(lines) and len(lines) < self.chunk):
+            self.reads += 1
+            lines = self.store.read_lines(
+                self.build_id, after_seq=index * self.chunk, limit=self.chunk
+            )
+            self._chunks[index] = lines
+            while len(self._chunks) > self.max_chunks:
+                self._chunks.popitem(last=False)
+        else:
+            self._chunks.move_to_end(index)
+        return lines[offset] if offset < len(lines) else None
+
+    def __len__(self) -> int:
+        """Lines currently held in memory."""
+        return sum(len(c) for c in self._chunks.values())
+
+
+# --- step sections ----------------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    """A run of consecutive lines of one step: seqs ``first``..``last``."""
+
+    step: str
+    first: int
+    last: int
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+
+class Sections:
+    """Step sections built incrementally from ``(seq, step)`` in seq order."""
+
+    def __init__(self) -> None:
+        self.items: list[Section] = []
+        self.scanned = 0  # the highest seq seen
+
+    def extend(self, rows: Iterable[tuple[int, str, Any]]) -> None:
+        items = self.items
+        last = items[-1] if items else None
+        for seq, step, *_ in rows:
+            if last is not None and last.step == step and last.last == seq - 1:
+                last.last = seq
+            else:
+                last = Section(step, seq, seq)
+                items.append(last)
+            self.scanned = seq
+
+    def copy(self) -> Sections:
+        other = Sections()
+        other.items = [Section(s.step, s.first, s.last) for s in self.items]
+        other.scanned = self.scanned
+        return other
+
+
+# --- rows on screen ---------------------------------------------------------------------------
+
+Row = tuple[str, int]
+"""What one logical row shows: ``("header", section index)`` or ``("line", seq)``."""
+
+
+class RowMap:
+    """Maps logical rows to section headers and line seqs.
+
+    Unfiltered: every section is a header row followed (unless collapsed) by its lines, then
+    any lines not yet scanned into sections. Filtered: only the matching seqs, no headers.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        sections: Sections | None = None,
+        collapsed: set[int] | None = None,
+        matches: array | None = None,
+    ) -> None:
+        self.total = total
+        self.sections = sections or Sections()
+        self.collapsed = collapsed or set()
+        self.matches = matches
+        # blocks: (start row, kind, a, b): header (section index) or lines a..b
+        self._starts: list[int] = []
+        self._blocks: list[tuple[str, int, int]] = []
+        rows = 0
+        if matches is None:
+            covered = 0
+            for index, section in enumerate(self.sections.items):
+                if section.first > total:
+                    break
+                self._add(rows, "header", index, index)
+                rows += 1
+                last = min(section.last, total)
+                if index not in self.collapsed:
+                    self._add(rows, "lines", section.first, last)
+                    rows += last - section.first + 1
+                covered = last
+            if covered < total:
+                self._add(rows, "lines", covered + 1, total)
+                rows += total - covered
+        else:
+            rows = len(matches)
+        self.rows = rows
+
+    def _add(self, start: int, kind: str, a: int, b: int) -> None:
+        self._starts.append(start)
+        self._blocks.append((kind, a, b))
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def row(self, index: int) -> Row | None:
+        if not 0 <= index < self.rows:
+            return None
+        if self.matches is not None:
+            return ("line", self.matches[index])
+        block = bisect_right(self._starts, index) - 1
+        kind, a, _b = self._blocks[block]
+        if kind == "header":
+            return ("header", a)
+        return ("line", a + index - self._starts[block])
+
+    def index_of_seq(self, seq: int) -> int | None:
+        """The row showing ``seq``, or None if it is hidden (collapsed or filtered out)."""
+        if self.matches is not None:
+            i = bisect_left(self.matches, seq)
+            return i if i < len(self.matches) and self.matches[i] == seq else None
+        for start, (kind, a, b) in zip(self._starts, self._blocks, strict=True):
+            if kind == "lines" and a <= seq <= b:
+                return start + seq - a
+        return None
+
+    def index_of_header(self, section: int) -> int | None:
+        for start, (kind, a, _b) in zip(self._starts, self._blocks, strict=True):
+            if kind == "header" and a == section:
+                return start
+        return None
+
+    def section_of_seq(self, seq: int) -> int | None:
+        items = self.sections.items
+        firsts = [s.first for s in items]
+        i = bisect_right(firsts, seq) - 1
+        if i >= 0 and items[i].first <= seq <= items[i].last:
+            return i
+        return None
+
+    def nearest(self, row: Row | None) -> int:
+        """The row index showing ``row``, or the closest visible one (0 when empty)."""
+        if row is None or self.rows == 0:
+            return 0
+        kind, value = row
+        if kind == "header":
+            found = self.index_of_header(value)
+            if found is not None:
+                return found
+            if value < len(self.sections.items):
+                value = self.sections.items[value].first
+        elif (found := self.index_of_seq(value)) is not None:
+            return found
+        else:
+            section = self.section_of_seq(value)
+            if section is not None and section in self.collapsed:
+                found = self.index_of_header(section)
+                if found is not None:
+                    return found
+        if self.matches is not None:
+            return min(bisect_left(self.matches, value), self.rows - 1)
+        return min(max(0, value - 1), self.rows - 1)
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+class QueryError(ValueError):
+    """A search pattern that does not compile."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search: plain text or a regex, case-sensitive or not."""
+
+    text: str
+    regex: bool = False
+    case: bool = False
+
+    def compile(self) -> re.Pattern[str]:
+        flags = re.MULTILINE | (0 if self.case else re.IGNORECASE)
+        try:
+            return re.compile(self.text if self.regex else re.escape(self.text), flags)
+        except re.error as exc:
+            raise QueryError(f"bad regex {self.text!r}: {exc}") from exc
+
+    def spans(self, plain: str) -> list[tuple[int, int]]:
+        """Where the query matches in one line's plain text (for highlighting)."""
+        if not self.text:
+            return []
+        try:
+            pattern = self.compile()
+        except QueryError:
+            return []
+        return [(m.start(), m.end()) for m in pattern.finditer(plain) if m.end() > m.start()]
+
+
+def match_chunk(query: Query, rows: list[tuple[int, str, str]]) -> list[int]:
+    """The seqs of ``rows`` whose ANSI-stripped text matches ``query``.
+
+    The chunk is joined into one string and scanned in C (``str.find`` for plain text,
+    one ``re`` search per matching line for regexes); a regex match that spans a newline is
+    re-checked on its own line, so results equal a per-line search.
+    """
+    if not rows or not query.text:
+        return []
+    joined = "\n".join([r[2] for r in rows])
+    if "\x1b" in joined:
+        joined = ANSI.sub("", joined)
+    if "\n" in query.text:
+        return []
+    plain = not query.regex
+    hay = joined if query.case or not plain else joined.lower()
+    parts = hay.split("\n")
+    if len(parts) != len(rows):  # a stored line held a newline: fall back to one by one
+        pattern = query.compile()
+        return [seq for seq, _s, text in rows if pattern.search(strip_ansi(text))]
+    ends = list(accumulate(len(p) + 1 for p in parts))
+    out: list[int] = []
+    pos, n = 0, len(rows)
+    if plain:
+        needle = query.text if query.case else query.text.lower()
+        find = hay.find
+        while True:
+            p = find(needle, pos)
+            if p < 0:
+                break
+            i = bisect_right(ends, p)
+            out.append(rows[i][0])
+            if i + 1 >= n:
+                break
+            pos = ends[i]
+        return out
+    pattern = query.compile()
+    while pos <= len(hay):
+        m = pattern.search(hay, pos)
+        if m is None:
+            break
+        i = bisect_right(ends, m.start())
+        if i >= n:
+            break
+        if "\n" not in m.group() or pattern.search(parts[i]):
+            out.append(rows[i][0])
+        pos = ends[i]
+    return out
+
+
+def scan(
+    store: LineReader,
+    build_id: int,
+    query: Query,
+    *,
+    after_seq: int = 0,
+    until_seq: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    batch: int = SCAN_BATCH,
+) -> tuple[array, int]:
+    """All matching seqs after ``after_seq`` (up to ``until_seq``), and the last seq scanned."""
+    query.compile()  # raise QueryError before any reading
+    found = array("l")
+    cursor = after_seq
+    while not should_stop():
+        rows = store.read_texts(build_id, after_seq=cursor, limit=batch)
+        if until_seq is not None:
+            rows = (
+                [r for r in rows if r[0] <= until_seq] if rows and rows[-1][0] > until_seq else rows
+            )
+        if not rows:
+            break
+        found.extend(match_chunk(query, rows))
+        cursor = rows[-1][0]
+        if len(rows) < batch:
+            break
+    return found, cursor
+
+
+# --- display helpers --------------------------------------------------------------------------
+
+MAX_DISPLAY = 2_000
+
+
+def display_raw(text: str, limit: int = MAX_DISPLAY) -> tuple[str, int]:
+    """What a terminal would show (the text after the last ``\\r``), cut to ``limit``
+    characters; returns the text and how many characters were cut."""
+    text = text.rstrip("\r")
+    if "\r" in text:
+        text = text.rsplit("\r", 1)[-1]
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit
+
+
+def elapsed(seconds: float) -> str:
+    """``+12.345s`` below a minute, ``+3:05.120`` above."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"+{seconds:6.3f}s"
+    minutes, secs = divmod(seconds, 60)
+    return f"+{int(minutes)}:{secs:06.3f}"
