@@ -287,7 +287,9 @@ class Build:
                 on_output=lambda text: self.log(step, text, Stream.STDERR),
             )
         except (SourceError, UsageError) as exc:
-            self.log(step, f"pitstop: {exc.message}")
+            self.log(step, f"pitstop: clone failed: {exc.message}")
+            if exc.hint:
+                self.log(step, f"pitstop: hint: {exc.hint}")
             self._finish_step(step, t0, status="failed")
             raise _Stop(Status.FAILED, Phase.CLONE, exc.message, exc.hint) from exc
         for warning in checkout.warnings:
