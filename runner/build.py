@@ -29,12 +29,14 @@ from runner.errors import (
 )
 from runner.models import OutputInfo, Phase, Plan, Status, StepTiming, Stream
 from runner.paths import Paths
+from runner.provision import TOOLCHAIN_MOUNT, TOOLCHAIN_VOLUME
 
 WORKSPACE = "/workspace"
 
 #: Package-manager stores shared by every build (named volume → path in the container).
 STORE_VOLUMES = {
     "pitstop-store-npm": "/home/pitstop/.npm",
+    TOOLCHAIN_VOLUME: TOOLCHAIN_MOUNT,  # toolchains, corepack, yarn, pnpm, bun and pip stores
 }
 
 

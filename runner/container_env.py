@@ -42,6 +42,17 @@ BASE_ENV = {
     "LANG": "C.UTF-8",
 }
 
+#: Package-manager stores, all under the shared cache volume mounted at ~/.cache (npm's own
+#: cache is ~/.npm, a volume of its own). Shared by every build and project.
+STORE_ENV = {
+    "YARN_CACHE_FOLDER": "/home/pitstop/.cache/yarn",  # yarn classic
+    "YARN_GLOBAL_FOLDER": "/home/pitstop/.cache/yarn-berry",  # yarn 2+ global cache
+    "npm_config_store_dir": "/home/pitstop/.cache/pnpm-store",
+    "pnpm_config_store_dir": "/home/pitstop/.cache/pnpm-store",
+    "BUN_INSTALL_CACHE_DIR": "/home/pitstop/.cache/bun",
+    "PIP_CACHE_DIR": "/home/pitstop/.cache/pip",
+}
+
 
 @dataclass(frozen=True)
 class ContainerEnvironment:
@@ -68,7 +79,7 @@ def container_environment(
     Proxy variables are forwarded in both spellings; a proxy on the host's loopback becomes
     ``host.docker.internal``, which the engine maps to the host gateway.
     """
-    env = dict(BASE_ENV)
+    env = {**BASE_ENV, **STORE_ENV}
     extra_hosts: dict[str, str] = {}
     if with_ca:
         env.update(dict.fromkeys(_CA_VARIABLES, CA_PATH))
