@@ -108,6 +108,16 @@ class _Stop(Exception):
         self.code: str | None = None  # a diagnosis code known without reading the log
 
 
+def store_volumes(volumes: Mapping[str, str], host_env: Mapping[str, str]) -> dict[str, str]:
+    """Volume names with ``PITSTOP_VOLUME_PREFIX`` (default ``pitstop``) in place of
+    ``pitstop``, so benchmarks and experiments can use stores of their own."""
+    prefix = host_env.get("PITSTOP_VOLUME_PREFIX", "pitstop")
+    return {
+        (prefix + name.removeprefix("pitstop")) if name.startswith("pitstop") else name: path
+        for name, path in volumes.items()
+    }
+
+
 def _check_out_dir(out: Path, cwd: Path) -> None:
     """Refuse output targets that would replace something precious."""
     target = out.resolve()
@@ -386,7 +396,7 @@ class Build:
             image=image,
             build_id=self.build_id,
             workdir=WORKSPACE,
-            volumes={**STORE_VOLUMES, **prov.volumes},
+            volumes=store_volumes({**STORE_VOLUMES, **prov.volumes}, self.host_env),
             extra_hosts=environment.extra_hosts,
         )
         self._container = self._engine.start(spec)
