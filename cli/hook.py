@@ -273,6 +273,9 @@ def already_built(store: Any, target: Target, *, limit: int = 500) -> int | None
     return None
 
 
+_STEP_ICONS = {"ok": ("✓", "green"), "cached": ("↺", "cyan")}
+
+
 class CompactSink:
     """One line per step; on a terminal a transient line shows the newest log line. Keeps the
     last lines of the current step for a failure report."""
@@ -312,14 +315,14 @@ class CompactSink:
                 width = max(20, self.console.width - 16)
                 self.live.update(Text(f"{event.step} │ {text[:width]}", style="dim"))
         elif isinstance(event, ev.StepFinished):
-            ok = event.status == "ok"
-            if not ok:
+            icon, style = _STEP_ICONS.get(event.status, ("✗", "red"))
+            if event.status not in _STEP_ICONS:
                 self.failed_step = event.step
             code = f"  exit {event.exit_code}" if event.exit_code not in (None, 0) else ""
             note = f"  ({event.note})" if event.note else ""
             self.console.print(
                 Text.assemble(
-                    ("  ✓ " if ok else "  ✗ ", "green" if ok else "red"),
+                    (f"  {icon} ", style),
                     f"{event.step} {human_duration(event.duration)}{code}{note}",
                 )
             )

@@ -484,4 +484,12 @@ def test_compact_sink_one_line_per_step_and_a_tail() -> None:
         sink(ev.StepFinished(1, "install", "failed", 1, 2.5, 0.0, None))
     assert list(sink.tail) == ["b", "c"]
     assert sink.failed_step == "install"
-    assert console.lines == ["  ✗ install 2.5s  exit 1"]
+    sink(ev.StepStarted(1, "deps", None, 0.0))
+    sink(ev.StepFinished(1, "deps", "cached", None, 0.0, 0.0, "restored"))
+    sink(ev.StepFinished(1, "build", "ok", 0, 61.0, 0.0, None))
+    assert sink.failed_step == "install" and list(sink.tail) == []
+    assert console.lines == [
+        "  ✗ install 2.5s  exit 1",
+        "  ↺ deps 0.0s  (restored)",
+        "  ✓ build 1m01s",
+    ]
