@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 
 from cli.tui.model import LineCache, Query, Row, RowMap, Sections, display_raw, elapsed
@@ -46,8 +49,16 @@ class _LRU(OrderedDict[Any, Any]):
         return value
 
 
-class LogView(ScrollView, can_focus=True):
-    """The log pane. Owners feed it ``set_total``/``set_sections``/``set_filter``."""
+class LogView(ScrollView, can_focus=True, inherit_bindings=False):
+    """The log pane. Owners feed it ``set_total``/``set_sections``/``set_filter``.
+
+    Vertical keys belong to the screen (they move the cursor); only sideways scrolling
+    is bound here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "scroll_left", "scroll left", show=False),
+        Binding("right,l", "scroll_right", "scroll right", show=False),
+    ]
 
     DEFAULT_CSS = """
     LogView { background: $surface; }
@@ -204,10 +215,25 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Changed())
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        if new_value < old_value and self.follow and old_value > 0:
+    def _pause_follow(self) -> None:
+        if self.follow:
             self.follow = False
             self.post_message(self.Changed())
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._pause_follow()
+        super()._on_mouse_scroll_up(event)
+
+    def _on_scroll_up(self, event: ScrollUp) -> None:
+        self._pause_follow()
+        super()._on_scroll_up(event)
+
+    def _on_scroll_to(self, message: ScrollTo) -> None:
+        if message.y is not None and message.y < self.scroll_y:
+            self._pause_follow()
+        super()._on_scroll_to(message)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         self._layout_key = None
         super().watch_scroll_y(old_value, new_value)
 

@@ -50,7 +50,7 @@ BUILDS_KEYS = (
     ("up,k", "cursor_up", "previous build", False),
     ("down,j", "cursor_down", "next build", False),
     ("question_mark", "help", "help", True),
-    ("q", "quit", "quit", True),
+    ("q", "app.quit", "quit", True),
 )
 LOG_KEYS = (
     ("up,k", "up", "previous line (pauses follow)", False),
@@ -74,9 +74,11 @@ LOG_KEYS = (
     ("w", "wrap", "wrap long lines", True),
     ("c", "copy", "copy current line", False),
     ("o", "output", "show output directory", False),
+    ("left,h", "", "scroll left", False),
+    ("right,l", "", "scroll right", False),
     ("escape", "back", "clear filter/search, then back", False),
     ("question_mark", "help", "help", True),
-    ("q", "quit", "quit", True),
+    ("q", "app.quit", "quit", True),
 )
 SEARCH_KEYS = (
     ("ctrl+r", "", "(in the search bar) regex on/off", False),
@@ -308,11 +310,10 @@ class LogScreen(Screen[None]):
         )
         yield view
         panel = DiagnosisPanel(id="diagnosis")
-        if not record.diagnosis:
-            panel.add_class("-hidden")
-        yield panel
+        panel.display = bool(record.diagnosis)
         yield SearchBar()
         yield Static("", id="log-status")
+        yield panel
         yield Footer()
 
     @property
@@ -367,7 +368,7 @@ class LogScreen(Screen[None]):
             panel = self.query_one(DiagnosisPanel)
             if self.record.diagnosis:
                 panel.show(self.record.diagnosis)
-                panel.remove_class("-hidden")
+                panel.display = True
         if progress.total >= view.total or len(progress.sections.items) != len(view.sections.items):
             view.set_total(max(progress.total, view.total), progress.sections)
             if not view.follow:
@@ -560,7 +561,7 @@ class LogScreen(Screen[None]):
         if not self.record.diagnosis:
             self.notify("no diagnosis for this build")
             return
-        panel.toggle_class("-hidden")
+        panel.display = not panel.display
 
     def action_toggle_section(self) -> None:
         self.view.toggle_section()

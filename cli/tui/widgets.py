@@ -118,10 +118,9 @@ class DiagnosisPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     DiagnosisPanel {
-        dock: bottom; height: auto; max-height: 40%;
+        height: auto; max-height: 40%;
         border-top: solid $error; padding: 0 1; background: $panel;
     }
-    DiagnosisPanel.-hidden { display: none; }
     """
 
     def compose(self) -> ComposeResult:
@@ -138,7 +137,7 @@ class SearchBar(Horizontal):
     """``/`` search or ``&`` filter input with regex and case toggles."""
 
     DEFAULT_CSS = """
-    SearchBar { dock: bottom; height: 1; background: $panel; display: none; }
+    SearchBar { height: 1; background: $panel; display: none; }
     SearchBar.-open { display: block; }
     SearchBar Label { padding: 0 1; }
     SearchBar Input { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
