@@ -766,14 +766,23 @@ def update_mirror(
         if final.exists() and not _is_git_dir(final, dl):
             shutil.rmtree(final, ignore_errors=True)
         if final.exists():
-            _run_git(
-                ["fetch", "--prune", "--prune-tags", "--force", *progress, "origin"],
-                cwd=final,
-                timeout=dl,
-                on_output=on_output,
-                what="git fetch",
-                display=spec.display,
-            )
+            try:
+                _run_git(
+                    ["fetch", "--prune", "--prune-tags", "--force", *progress, "origin"],
+                    cwd=final,
+                    timeout=dl,
+                    on_output=on_output,
+                    what="git fetch",
+                    display=spec.display,
+                )
+            except SourceError as exc:
+                # Offline, or the remote is down: build from what the mirror already has.
+                if on_output is not None:
+                    on_output(
+                        f"pitstop: warning: could not update the mirror of {spec.display} "
+                        f"({exc.message}); building from the commits fetched earlier"
+                    )
+                return final
             _follow_remote_head(final, dl, spec.display)
             return final
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=mirrors))

@@ -474,3 +474,19 @@ def test_remote_default_branch_renamed(repo: Path, tmp_path: Path, mirrors: Path
     new = commit_files(repo, {"package.json": '{"v": 3}'}, "three")
     co = checkout(spec, tmp_path / "w2", mirrors=mirrors)
     assert (co.ref, co.commit) == ("trunk", new)
+
+
+def test_an_unreachable_remote_builds_from_the_mirror_with_a_warning(
+    repo: Path, tmp_path: Path, mirrors: Path
+) -> None:
+    """Offline: the fetch fails, the commits fetched earlier still build."""
+    spec = parse_source(repo.as_uri(), cwd=tmp_path)
+    first = checkout(spec, tmp_path / "w1", mirrors=mirrors)
+    moved = repo.with_name("moved-away")
+    repo.rename(moved)
+    lines: list[str] = []
+    again = checkout(spec, tmp_path / "w2", mirrors=mirrors, on_output=lines.append)
+    assert again.commit == first.commit
+    assert any("could not update the mirror" in ln for ln in lines)
+    with pytest.raises(SourceError, match="no-such"):
+        checkout(spec, tmp_path / "w3", mirrors=mirrors, ref="no-such")
