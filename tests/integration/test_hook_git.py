@@ -408,3 +408,28 @@ def test_push_rejected_when_the_commit_fails_despite_a_fixed_worktree(
     proc = push(repo, real_engine(env), "main")
     assert proc.returncode == 0, proc.stderr
     assert remote_sha(remote, "main") == git(repo, "rev-parse", "HEAD")
+
+
+def test_run_under_pre_commit_reads_its_variables(project: Callable[..., Path], env: dict) -> None:
+    repo = project(install=False)
+    sha = commit(repo, "docs [skip ci]")
+    base = git(repo, "rev-parse", "HEAD~1")
+    pre_commit = {
+        **env,
+        "PRE_COMMIT": "1",
+        "PRE_COMMIT_FROM_REF": base,
+        "PRE_COMMIT_TO_REF": sha,
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+    }
+    proc = subprocess.run(
+        [*PITSTOP, "hook", "run"],
+        cwd=repo,
+        env=pre_commit,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"skip {sha[:12]} main: commit message has [skip ci]" in proc.stderr
