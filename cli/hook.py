@@ -308,6 +308,8 @@ class CompactSink:
                 self.live.update(Text(f"{event.step}  {event.command or ''}".rstrip()))
         elif isinstance(event, ev.Log):
             text = display_text(event.text)
+            if "\x1b" in text:
+                text = Text.from_ansi(text).plain
             if not text.strip() or event.text.startswith("$ "):
                 return
             self.tail.append(text)

@@ -479,7 +479,7 @@ def test_compact_sink_one_line_per_step_and_a_tail() -> None:
     sink = CompactSink(console, tail=2)
     with sink:
         sink(ev.StepStarted(1, "install", "npm ci", 0.0))
-        for n, text in enumerate(["$ npm ci", "a", "", "b", "c"]):
+        for n, text in enumerate(["$ npm ci", "a", "", "b", "\x1b[32mc\x1b[39m"]):
             sink(ev.Log(1, n, "install", "stdout", text, 0.0))
         sink(ev.StepFinished(1, "install", "failed", 1, 2.5, 0.0, None))
     assert list(sink.tail) == ["b", "c"]

@@ -44,6 +44,7 @@ def hook_status(
 ) -> None:
     """Show where the hook lives, whether it is installed, and what it chains."""
     import os
+    import shutil
 
     from cli.hook import hook_state, load_config, manager_instructions
     from runner import source
@@ -60,7 +61,7 @@ def hook_status(
     out = ctx.obj.console
     if state.installed:
         exe = state.pitstop or "pitstop"
-        found = Path(exe).is_file() if os.sep in exe else bool(__import__("shutil").which(exe))
+        found = Path(exe).is_file() if os.sep in exe else shutil.which(exe) is not None
         out.print(f"installed: {state.pre_push}")
         out.print(f"runs: {exe}" + ("" if found else "  (missing: run `pitstop hook install`)"))
     else:
