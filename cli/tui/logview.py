@@ -233,6 +233,17 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             self._pause_follow()
         super()._on_scroll_to(message)
 
+    def go_to_end(self) -> None:
+        """Cursor on the last row, scrolled into view (following if follow is on)."""
+        if self.follow:
+            self.resume_follow()
+            return
+        self.cursor = max(0, len(self.rowmap) - 1)
+        self._layout_key = None
+        self.scroll_end(animate=False)
+        self.refresh()
+        self.post_message(self.Changed())
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         self._layout_key = None
         super().watch_scroll_y(old_value, new_value)
@@ -323,7 +334,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             gutter.append(f"{stamp} ", style="#6f8faf")
         elif self.time_mode == "elapsed":
             base = self.started_at if self.started_at is not None else line.ts
-            gutter.append(f"{elapsed(line.ts - base):>10} ", style="#6f8faf")
+            gutter.append(f"{elapsed(line.ts - base):>9} ", style="#6f8faf")
         body = self._text(value, line)
         if self.query is not None and self.query.text:
             spans = self.query.spans(body.plain)

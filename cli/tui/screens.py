@@ -324,10 +324,8 @@ class LogScreen(Screen[None]):
         self.query_one(DiagnosisPanel).show(self.record.diagnosis)
         view = self.view
         view.focus()
-        if view.follow:
-            view.resume_follow()
-        else:
-            view.move_cursor(len(view.rowmap) - 1)
+        view.go_to_end()
+        self.call_after_refresh(view.go_to_end)  # again once the layout knows its height
         self.watch_build()
         self.update_status()
 
