@@ -29,7 +29,9 @@ from runner.versions import DEFAULT_NODE_VERSION, NPM_VERSION
 #: directory it is mounted on, so it goes on a directory the image gives to uid 1000.
 TOOLCHAIN_VOLUME = "pitstop-toolchains"
 TOOLCHAIN_MOUNT = "/home/pitstop/.cache"
-TOOLCHAINS = f"{TOOLCHAIN_MOUNT}/pitstop/toolchains"
+#: Bumped whenever the layout of a provisioned toolchain changes.
+TOOLCHAIN_LAYOUT = 1
+TOOLCHAINS = f"{TOOLCHAIN_MOUNT}/pitstop/toolchains-{TOOLCHAIN_LAYOUT}"
 
 #: PATH of the build image (its Dockerfile's ``ENV PATH``); provisioned dirs go in front.
 IMAGE_PATH = "/home/pitstop/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -292,10 +294,21 @@ _pnpm() { _provide pnpm "$1" "$2" _install_pnpm; }
 
 _install_yarn() {
   case "$2" in
-    0.*|1.*) _pack "$1" "$2" "$3" yarn "$4" ;;
-    *) _pack "$1" "$2" "$3" @yarnpkg/cli-dist "$4" ;;
+    0.*|1.*)
+      _pack "$1" "$2" "$3" yarn "$4"
+      _link "$4" yarn bin/yarn.js yarnpkg bin/yarn.js
+      ;;
+    *)
+      _pack "$1" "$2" "$3" @yarnpkg/cli-dist "$4"
+      # Yarn 2+ refuses every YARN_* variable it does not know, and YARN_CAFILE (Yarn 1's
+      # spelling of the CA bundle) is one; it reads YARN_HTTPS_CA_FILE_PATH instead.
+      mkdir -p "$4/.bin"
+      printf '%s\n' '#!/bin/sh' 'unset YARN_CAFILE' \
+        'exec node "$(dirname "$(readlink -f "$0")")/../bin/yarn.js" "$@"' >"$4/.bin/yarn"
+      chmod +x "$4/.bin/yarn"
+      ln -sf yarn "$4/.bin/yarnpkg"
+      ;;
   esac
-  _link "$4" yarn bin/yarn.js yarnpkg bin/yarn.js
 }
 _yarn() { _provide yarn "$1" "$2" _install_yarn; }
 

@@ -1,0 +1,1 @@
+document.querySelector("#greeting").dataset.built = "pitstop";

@@ -1,0 +1,3 @@
+import { greet } from "@example/lib";
+
+document.querySelector("#greeting").textContent = greet("apps/web");
