@@ -7,6 +7,7 @@ interfaces they expose and reports everything through Events; it never prints.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -33,6 +34,11 @@ from runner.provision import TOOLCHAIN_MOUNT, TOOLCHAIN_VOLUME
 
 WORKSPACE = "/workspace"
 
+#: Variable names whose values are masked in every log line, as hosted build systems do.
+SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|AUTH|(^|_)(API_?)?KEY($|_)", re.I
+)
+
 #: Package-manager stores shared by every build (named volume → path in the container).
 STORE_VOLUMES = {
     "pitstop-store-npm": "/home/pitstop/.npm",
@@ -53,6 +59,13 @@ class BuildRequest:
     env: tuple[tuple[str, str], ...] = ()
     cwd: Path = field(default_factory=Path.cwd)
     no_cache: bool = False
+    secrets: tuple[tuple[str, str], ...] = ()
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Values never to show: ``secrets``, and ``env`` values whose names look secret."""
+        values = [v for _, v in self.secrets]
+        values += [v for k, v in self.env if SECRET_NAME.search(k)]
+        return tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,7 @@ class Build:
             source=request.source, ref=request.ref, root=request.root or ""
         )
         self.writer = LogWriter(store, self.build_id)
+        self._secrets = request.secret_values()
         self.steps: list[StepTiming] = []
         self.plan: Plan | None = None
         self.commit: str | None = None
@@ -179,6 +193,8 @@ class Build:
     def log(
         self, step: str, text: str, stream: Stream = Stream.SYSTEM, ts: float | None = None
     ) -> None:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
         line = self.writer.add(step, str(stream), text, ts)
         self.emit(
             ev.Log(self.build_id, line.seq, step, str(stream), text, line.ts),
@@ -232,6 +248,7 @@ class Build:
         self._known_code: str | None = None
         try:
             self._run_steps()
+            step_code = 0
         except _Stop as stop:
             status, phase, error, hint = stop.status, stop.phase, stop.message, stop.hint
             step_code, oom = stop.step_exit_code, stop.oom_killed
@@ -388,9 +405,10 @@ class Build:
         extra = prov.container_env()
         extra.update(dict(self.plan.env) if self.plan else {})
         extra.update(dict(self.request.env))
+        extra.update(dict(self.request.secrets))
         environment = container_environment(self.host_env, with_ca=ca is not None, extra=extra)
         self._env = environment.env
-        from runner.engine import ContainerSpec
+        from runner.engine import LABEL_STORE, ContainerSpec, store_label
 
         spec = ContainerSpec(
             image=image,
@@ -398,6 +416,7 @@ class Build:
             workdir=WORKSPACE,
             volumes=store_volumes({**STORE_VOLUMES, **prov.volumes}, self.host_env),
             extra_hosts=environment.extra_hosts,
+            labels={LABEL_STORE: store_label(self.store.path)},
         )
         self._container = self._engine.start(spec)
         self.log(step, f"pitstop: container {self._container.id[:12]} from {image}")

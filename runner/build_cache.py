@@ -101,7 +101,7 @@ class BuildCaches:
                 b._files,
                 image=b._image,
                 arch=self.arch,
-                env=dict(b.request.env),
+                env={**dict(b.request.env), **dict(b.request.secrets)},
                 members=members,
             )
         return self._output

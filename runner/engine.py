@@ -34,6 +34,7 @@ LABEL_BUILD = "dev.pitstop.build"
 LABEL_PID = "dev.pitstop.pid"
 LABEL_HOST = "dev.pitstop.host"
 LABEL_CREATED = "dev.pitstop.created"
+LABEL_STORE = "dev.pitstop.store"  # which history database the build id belongs to
 
 #: A partial line longer than this is emitted without waiting for its newline.
 MAX_LINE = 64 * 1024
@@ -59,6 +60,7 @@ class ContainerSpec:
     mem_limit: str | None = None
     nano_cpus: int | None = None
     pids_limit: int | None = 4096
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -391,6 +393,7 @@ class DockerEngine:
             LABEL_PID: str(os.getpid()),
             LABEL_HOST: socket.gethostname(),
             LABEL_CREATED: str(int(time.time())),
+            **spec.labels,
         }
         kwargs: dict[str, Any] = {}
         if spec.mem_limit:
@@ -505,6 +508,13 @@ class DockerEngine:
                 except Exception:
                     continue
         return removed
+
+
+def store_label(database: Path) -> str:
+    """The value of :data:`LABEL_STORE` for a history database."""
+    import hashlib
+
+    return hashlib.sha256(str(Path(database).resolve()).encode()).hexdigest()[:16]
 
 
 def _pid_alive(pid: int) -> bool:

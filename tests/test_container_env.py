@@ -78,3 +78,23 @@ def test_package_manager_stores_live_on_the_shared_cache_volume() -> None:
         "PIP_CACHE_DIR",
     ):
         assert any(env[name].startswith(m + "/") for m in mounts), name
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("API_TOKEN", True),
+        ("DEPLOY_KEY", True),
+        ("NPM_AUTH", True),
+        ("DB_PASSWORD", True),
+        ("APIKEY", True),
+        ("KEYBOARD_LAYOUT", False),
+        ("PUBLIC_URL", False),
+        ("NODE_ENV", False),
+    ],
+)
+def test_which_env_names_are_masked(name: str, secret: bool) -> None:
+    from runner.build import BuildRequest
+
+    request = BuildRequest(env=((name, "value-1234"),))
+    assert (request.secret_values() == ("value-1234",)) is secret

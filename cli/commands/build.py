@@ -64,6 +64,9 @@ def build(
     env: list[str] = typer.Option(
         [], "--env", "-e", help="NAME=VALUE given to the build (repeatable)."
     ),
+    secret: list[str] = typer.Option(
+        [], "--secret", help="NAME=VALUE given to the build and masked in every log line."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Build for real: use no cache."),
     json_out: bool = typer.Option(False, "--json", help="Write NDJSON events to stdout instead."),
 ) -> None:
@@ -87,6 +90,7 @@ def build(
         env=_parse_env(env),
         cwd=Path.cwd(),
         no_cache=no_cache,
+        secrets=_parse_env(secret),
     )
     sink = JsonSink() if json_out else ConsoleSink(app_ctx.console)
     cancel = threading.Event()

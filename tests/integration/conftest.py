@@ -109,7 +109,11 @@ def events(stdout: str) -> list[dict]:
 
 
 def pitstop_containers(client: object, build_id: int | None = None) -> list[object]:
-    label = "dev.pitstop.managed=1"
+    """This test's pitstop containers (of its own history database), optionally of one build."""
+    from runner.engine import LABEL_STORE, store_label
+    from runner.paths import Paths
+
+    label = f"{LABEL_STORE}={store_label(Paths.default().database)}"
     found = client.containers.list(all=True, filters={"label": label})  # type: ignore[attr-defined]
     if build_id is None:
         return found

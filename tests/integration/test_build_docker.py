@@ -195,3 +195,35 @@ def test_a_nonexistent_ref_fails_in_clone(make_repo, pitstop) -> None:
     finished = events(result.stdout)[-1]
     assert finished["status"] == "failed" and finished["phase"] == "clone"
     assert "no-such-branch" in finished["error"]
+
+
+def test_secrets_reach_the_build_but_never_the_log(make_repo, pitstop, isolated_state) -> None:
+    files = dict(SLOW_PROJECT)
+    files["build.js"] = (
+        "const fs = require('fs');\n"
+        "console.log(`token is ${process.env.API_TOKEN} and key ${process.env.DEPLOY_KEY}`);\n"
+        "console.log(`plain is ${process.env.PLAIN}`);\n"
+        "fs.mkdirSync('dist', { recursive: true });\n"
+        "fs.writeFileSync('dist/token-length.txt', String(process.env.API_TOKEN.length));\n"
+    )
+    repo = make_repo(files=files)
+    result = pitstop(
+        "build",
+        str(repo),
+        "--json",
+        "--secret",
+        "API_TOKEN=s3cr3t-value-123",
+        "-e",
+        "DEPLOY_KEY=another-secret-456",
+        "-e",
+        "PLAIN=shown-value",
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "s3cr3t-value-123" not in result.stdout + result.stderr
+    assert "another-secret-456" not in result.stdout
+    finished = events(result.stdout)[-1]
+    _, lines = stored(isolated_state, finished["build_id"])
+    texts = [line.text for line in lines]
+    assert "token is *** and key ***" in texts
+    assert "plain is shown-value" in texts
+    assert (Path(finished["output"]["path"]) / "token-length.txt").read_text() == "16"
