@@ -227,3 +227,21 @@ def test_secrets_reach_the_build_but_never_the_log(make_repo, pitstop, isolated_
     assert "token is *** and key ***" in texts
     assert "plain is shown-value" in texts
     assert (Path(finished["output"]["path"]) / "token-length.txt").read_text() == "16"
+
+
+def test_a_killed_pitstop_leaves_nothing_behind_after_the_next_build(
+    make_repo, pitstop, isolated_state, docker_client
+) -> None:
+    repo = make_repo(files=SLOW_PROJECT)
+    proc = start_build(isolated_state, str(repo), "-e", "DELAY=1000")
+    seen = read_until(proc, lambda e: e["type"] == "log" and e["step"] == "build")
+    build_id = seen[0]["build_id"]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert pitstop_containers(docker_client, build_id), "a killed process cannot clean up"
+    result = pitstop("build", str(repo), "-e", "DELAY=1", "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert not pitstop_containers(docker_client, build_id)
+    record, _ = stored(isolated_state, build_id)
+    assert record.status == "errored"
+    assert "ended before the build finished" in (record.error or "")
