@@ -6,7 +6,20 @@ import sys
 
 import typer
 
-from cli.commands import build, cache, history, hook, image, logs, plan, view, why
+from cli.commands import (
+    build,
+    cache,
+    errors,
+    explain,
+    history,
+    hook,
+    image,
+    logs,
+    plan,
+    reclassify,
+    view,
+    why,
+)
 from cli.context import AppContext
 
 app = typer.Typer(
@@ -28,7 +41,7 @@ def root(
     ctx.obj = AppContext(debug=debug)
 
 
-for module in (build, plan, history, logs, why, view):
+for module in (build, plan, history, logs, why, view, explain, errors, reclassify):
     module.register(app)
 app.add_typer(image.app, name="image")
 app.add_typer(cache.app, name="cache")

@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -705,6 +705,65 @@ class Store:
         mode = "TRUNCATE" if truncate else "PASSIVE"
         busy, _log, _done = self._read(f"PRAGMA wal_checkpoint({mode})")[0]
         return busy == 0
+
+    # -- diagnoses and small state (reclassify)
+
+    def count_builds(self, *, statuses: Sequence[Status], after_id: int = 0) -> int:
+        """How many builds in ``statuses`` have id > ``after_id``."""
+        marks = ", ".join("?" * len(statuses))
+        rows = self._read(
+            f"SELECT count(*) FROM builds WHERE status IN ({marks}) AND id > ?",
+            (*(Status(s).value for s in statuses), after_id),
+        )
+        return int(rows[0][0])
+
+    def log_texts(self, build_id: int) -> list[str]:
+        """Every line's text of a build in seq order (the classifier's input)."""
+        rows = self._read("SELECT text FROM log_lines WHERE build_id = ? ORDER BY seq", (build_id,))
+        return [r[0] for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        """A value kept under ``key`` (e.g. a resumable command's cursor), or None."""
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Keep ``value`` under ``key``; ``None`` removes it."""
+        self.set_diagnoses({}, meta={key: value})
+
+    def set_diagnoses(
+        self,
+        diagnoses: Mapping[int, dict[str, Any] | None],
+        *,
+        meta: Mapping[str, str | None] | None = None,
+    ) -> int:
+        """Replace the diagnosis of many builds and set ``meta`` keys in one transaction
+        (so a cursor moves exactly with the work it records); returns rows changed."""
+        for key in meta or {}:
+            if key == "schema_version":
+                raise ValueError("schema_version is managed by migrations")
+        rows = [
+            (len(MIGRATIONS), None if d is None else _dumps(d), int(i))
+            for i, d in diagnoses.items()
+        ]
+        with self._write() as db:
+            changed = 0
+            if rows:
+                before = db.total_changes
+                db.executemany(
+                    "UPDATE builds SET record_version = ?, diagnosis = ? WHERE id = ?", rows
+                )
+                changed = db.total_changes - before
+            for key, value in (meta or {}).items():
+                if value is None:
+                    db.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
+            return changed
 
 
 def _corrupt_hint(path: Path) -> str:

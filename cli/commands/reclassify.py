@@ -1,0 +1,267 @@
+"""``pitstop reclassify``: re-read every stored failed build with the current rules.
+
+Idempotent (a diagnosis is replaced only when the current rules say something else) and
+resumable: each batch of new diagnoses is written in the same transaction as a cursor
+(the ``reclassify.state`` meta key), so after an interruption the next run continues
+after the last build written and every build is reclassified exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from runner.models import BuildRecord
+    from runner.store import Store
+
+STATE_KEY = "reclassify.state"
+BATCH = 200  # builds per read page and per write transaction
+MAX_KEPT_CHANGES = 1000  # changes remembered across an interruption
+SHOWN = 30  # changes listed in the human report
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reclassify")(reclassify)
+
+
+def rules_fingerprint() -> str:
+    """Identifies the rule table, so a resumed run knows the rules did not change."""
+    from runner.diagnose import RULES
+
+    return hashlib.sha256(repr(RULES).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Progress:
+    """What a (possibly resumed) reclassification has done so far; kept as JSON."""
+
+    fingerprint: str
+    cursor: int = 0
+    started_at: float = field(default_factory=time.time)
+    resumed_from: int | None = None
+    processed: int = 0
+    unchanged: int = 0
+    updated: int = 0  # same code, new details (group, evidence, wording)
+    kept: int = 0  # verdicts the runner knew without the log
+    changed_total: int = 0
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    transitions: Counter[str] = field(default_factory=Counter)
+    errors: list[int] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data = {**self.__dict__, "transitions": dict(self.transitions)}
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Progress:
+        data = json.loads(text)
+        data["transitions"] = Counter(data.get("transitions", {}))
+        return cls(**data)
+
+    def record(self, build_id: int, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+        """Count one build's outcome; True if its stored diagnosis must be replaced."""
+        self.processed += 1
+        if old == new:
+            self.unchanged += 1
+            return False
+        old_code = (old or {}).get("code")
+        if old_code == new.get("code"):
+            self.updated += 1
+            return True
+        self.changed_total += 1
+        self.transitions[f"{old_code or 'none'} → {new.get('code')}"] += 1
+        if len(self.changed) < MAX_KEPT_CHANGES:
+            self.changed.append({"build": build_id, "old": old_code, "new": new.get("code")})
+        return True
+
+    def report(self, total: int) -> dict[str, Any]:
+        return {
+            "total": total,
+            "processed": self.processed,
+            "changed": self.changed,
+            "changed_total": self.changed_total,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "kept": self.kept,
+            "errors": self.errors,
+            "resumed_from": self.resumed_from,
+            "seconds": round(time.time() - self.started_at, 3),
+            "transitions": [
+                {"old": k.split(" → ")[0], "new": k.split(" → ")[1], "count": n}
+                for k, n in self.transitions.most_common()
+            ],
+        }
+
+
+def classify(record: BuildRecord, lines: list[str]) -> dict[str, Any]:
+    """The current rules' diagnosis of one stored build, JSON-normalised."""
+    from cli.commands.explain import rediagnose
+
+    return json.loads(json.dumps(rediagnose(record, lines)))
+
+
+def run(store: Store, *, restart: bool = False, on_build: Any = None) -> tuple[Progress, int]:
+    """Reclassify every failed/timed-out build after the saved cursor (or all with
+    ``restart``); returns the progress and how many builds the whole run covers.
+    ``on_build(n)`` is called after each build. Interruptions keep the work written."""
+    from cli.commands.explain import runner_known
+    from runner.models import Status
+
+    statuses = (Status.FAILED, Status.TIMED_OUT)
+    fingerprint = rules_fingerprint()
+    saved = None if restart else store.get_meta(STATE_KEY)
+    progress = Progress(fingerprint)
+    if saved:
+        try:
+            previous = Progress.from_json(saved)
+        except (ValueError, TypeError):
+            previous = None
+        if previous is not None and previous.fingerprint == fingerprint:
+            progress = previous
+            progress.resumed_from = progress.cursor
+    total = progress.processed + store.count_builds(statuses=statuses, after_id=progress.cursor)
+    pending: dict[int, dict[str, Any]] = {}
+
+    def save(cursor: int) -> None:
+        progress.cursor = cursor
+        store.set_diagnoses(pending, meta={STATE_KEY: progress.to_json()})
+        pending.clear()
+
+    while True:
+        page = store.failed_builds(progress.cursor, BATCH, statuses=statuses)
+        if not page:
+            break
+        done = progress.cursor
+        try:
+            for record in page:
+                if runner_known(record.diagnosis):
+                    progress.processed += 1
+                    progress.kept += 1
+                else:
+                    try:
+                        new = classify(record, store.log_texts(record.id))
+                    except Exception:  # one unreadable build must not stop the run
+                        progress.processed += 1
+                        progress.errors.append(record.id)
+                    else:
+                        if progress.record(record.id, record.diagnosis, new):
+                            pending[record.id] = new
+                done = record.id
+                if on_build is not None:
+                    on_build(progress.processed)
+        except BaseException:
+            if done != progress.cursor:
+                with contextlib.suppress(Exception):  # the first failure is the one to see
+                    save(done)  # keep what this page finished
+            raise
+        save(page[-1].id)
+    store.set_meta(STATE_KEY, None)
+    return progress, total
+
+
+def reclassify(
+    ctx: typer.Context,
+    restart: bool = typer.Option(
+        False, "--restart", help="Start over instead of resuming an interrupted run."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Re-run the current rules over every stored failed build and report what changed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+    from runner.models import Status
+
+    app_ctx = ctx.obj
+    store = app_ctx.store
+    err = app_ctx.err_console
+    bar = None
+    if err.is_terminal:
+        from rich.progress import Progress as Bar
+
+        bar = Bar(
+            TextColumn("reclassifying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+    task = None
+
+    def tick(n: int) -> None:
+        if bar is not None and task is not None:
+            bar.update(task, completed=n)
+
+    try:
+        if bar is not None:
+            bar.start()
+            statuses = (Status.FAILED, Status.TIMED_OUT)
+            task = bar.add_task("reclassify", total=store.count_builds(statuses=statuses))
+        progress, total = run(store, restart=restart, on_build=tick)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.stop()
+        err.print(
+            "reclassify interrupted; what was done is saved: run `pitstop reclassify` "
+            "again to continue",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        if bar is not None:
+            bar.stop()
+    report = progress.report(total)
+    if json_out:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    _print(app_ctx.console, report)
+
+
+def _print(console: Console, report: dict[str, Any]) -> None:
+    from rich.text import Text
+
+    if not report["total"]:
+        console.print("no failed builds to reclassify")
+        return
+    head = Text(f"reclassified {report['processed']} failed build(s)", style="bold")
+    head.append(f" in {report['seconds']:.1f}s")
+    if report["resumed_from"] is not None:
+        head.append(f" (resumed after build #{report['resumed_from']})", style="dim")
+    console.print(head)
+    console.print(
+        f"  {report['changed_total']} changed, {report['updated']} updated details, "
+        f"{report['unchanged']} unchanged"
+        + (f", {report['kept']} kept (known to the runner)" if report["kept"] else ""),
+        markup=False,
+    )
+    for change in report["changed"][:SHOWN]:
+        console.print(
+            Text.assemble(
+                (f"  #{change['build']:<6} ", "bold"),
+                (str(change["old"] or "none"), "dim"),
+                " → ",
+                (str(change["new"]), "cyan"),
+            )
+        )
+    more = report["changed_total"] - min(SHOWN, len(report["changed"]))
+    if more > 0:
+        console.print(f"  … and {more} more (`--json` lists them)", markup=False)
+    if len(report["transitions"]) > 1 or more > 0:
+        console.print(Text("by change", style="bold"))
+        for t in report["transitions"]:
+            console.print(f"  {t['count']:>6}  {t['old']} → {t['new']}", markup=False)
+    if report["errors"]:
+        ids = ", ".join(f"#{i}" for i in report["errors"][:10])
+        console.print(
+            Text(f"could not reclassify {len(report['errors'])} build(s): {ids}", style="red")
+        )
