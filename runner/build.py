@@ -6,6 +6,7 @@ interfaces they expose and reports everything through Events; it never prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -275,7 +276,13 @@ class Build:
         self._check_time()
         assert self.plan is not None
         plan = self.plan
-        self._prepare_engine()
+        try:
+            self._prepare_engine()
+        except EnvironmentProblem as problem:
+            # No engine: an unchanged build can still be answered from the output memo.
+            if not self._replay_offline(checkout, problem):
+                raise
+            return
         if self.caches.replay_memo(checkout):
             return
         deps_image = self.caches.find_deps()
@@ -388,7 +395,29 @@ class Build:
             self.log(step, f"pitstop: [{task}] {message}")
 
         self._image = self.ensure_image(engine.client, progress)
+        with contextlib.suppress(OSError):
+            self._last_image_file.parent.mkdir(parents=True, exist_ok=True)
+            self._last_image_file.write_text(self._image)
         self._check_time()
+
+    @property
+    def _last_image_file(self) -> Path:
+        return self.paths.cache / "last-build-image"
+
+    def _replay_offline(self, checkout: Any, problem: EnvironmentProblem) -> bool:
+        """With no engine, replay the output memo keyed on the image last used; else False."""
+        try:
+            self._image = self._last_image_file.read_text().strip()
+        except OSError:
+            return False
+        if not self._image or self.request.no_cache or not self.caches.memo_available():
+            return False
+        self.log(
+            "init",
+            f"pitstop: warning: {problem.message}; the output memo matches, so "
+            "nothing needs building",
+        )
+        return self.caches.replay_memo(checkout)
 
     def _start_container(self, checkout: Any, deps_image: str | None = None) -> None:
         """Start the build container (from the installed-dependencies image on a hit) and

@@ -133,6 +133,10 @@ class BuildCaches:
 
     # -- the output memo ----------------------------------------------------------------------
 
+    def memo_available(self) -> bool:
+        """Whether the output memo holds this build's key (no side effects)."""
+        return self.cache.load_memo(self.output_key().digest) is not None
+
     def replay_memo(self, checkout: Any) -> bool:
         """On a memo hit: restore the earlier build's output, replay its log, return True."""
         b = self.build

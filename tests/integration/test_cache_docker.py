@@ -182,3 +182,35 @@ def test_two_builds_of_one_project_at_once_both_succeed(
         assert proc.returncode == 0, out[-2000:] + err[-2000:]
     assert snapshot(tmp_path / "o0") == snapshot(tmp_path / "o1")
     assert "Hello from a pitstop build" in (tmp_path / "o0" / "index.html").read_text()
+
+
+def test_without_an_engine_an_unchanged_build_still_answers_from_the_memo(
+    make_repo, pitstop, isolated_state, tmp_path
+) -> None:
+    repo = unique_vite(make_repo)
+    build(pitstop, repo)
+    env = {**cli_env(isolated_state), "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    offline = subprocess.run(
+        [*PITSTOP, "build", str(repo), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert offline.returncode == 0, offline.stdout[-2000:]
+    finished = events(offline.stdout)[-1]
+    assert (
+        "Hello from a pitstop build"
+        in (Path(finished["output"]["path"]) / "index.html").read_text()
+    )
+    (repo / "src" / "greet.js").write_text("export const greet = (n) => n;\n")
+    commit(repo, "change")
+    changed = subprocess.run(
+        [*PITSTOP, "build", str(repo), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert changed.returncode == 4
+    assert "no Docker engine answered" in events(changed.stdout)[-1]["error"]
