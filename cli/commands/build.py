@@ -69,6 +69,7 @@ def build(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Build for real: use no cache."),
     json_out: bool = typer.Option(False, "--json", help="Write NDJSON events to stdout instead."),
+    tui: bool = typer.Option(False, "--tui", help="Watch the build in the terminal log viewer."),
 ) -> None:
     """Build SOURCE's exact commit in a local container and copy its output to the host."""
     from cli.render import ConsoleSink, JsonSink
@@ -92,10 +93,14 @@ def build(
         no_cache=no_cache,
         secrets=_parse_env(secret),
     )
+    if tui and json_out:
+        raise UsageError("--tui and --json cannot be combined", "pick one of them")
     sink = JsonSink() if json_out else ConsoleSink(app_ctx.console)
     cancel = threading.Event()
     store = app_ctx.store
     store.reap_abandoned()
+    if tui:
+        _build_in_viewer(app_ctx, request, cancel)
     with _Interrupts(cancel):
         runner = Build(
             request,
@@ -107,4 +112,33 @@ def build(
             cancel=cancel,
         )
         result = runner.run()
+    raise typer.Exit(int(result.exit_code))
+
+
+def _build_in_viewer(app_ctx: Any, request: Any, cancel: threading.Event) -> None:
+    """Run the build in a worker thread of the viewer; quitting the viewer cancels it."""
+    import sys
+
+    from cli.tui.app import PitstopApp
+    from runner.build import Build
+    from runner.errors import UsageError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("--tui needs an interactive terminal", "drop --tui, or add --json")
+    runner = Build(
+        request,
+        store=app_ctx.store,
+        paths=app_ctx.paths,
+        emit=lambda event: None,
+        connect_engine=app_ctx.connect_engine,
+        ensure_image=app_ctx.ensure_image,
+        cancel=cancel,
+    )
+    viewer = PitstopApp(app_ctx.store, runner.build_id, run=runner.run, cancel=cancel)
+    runner.emit = viewer.sink
+    result = viewer.run()
+    if viewer.error is not None:
+        raise viewer.error
+    if result is None:
+        raise typer.Exit(130)
     raise typer.Exit(int(result.exit_code))

@@ -8,8 +8,17 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from cli.tui.screens import BuildsScreen, LogScreen
+
+
+class BuildEvent(Message):
+    """A ``runner.events`` event from a build running inside the app."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
 
 
 class PitstopApp(App[Any]):
@@ -39,6 +48,7 @@ class PitstopApp(App[Any]):
         self.result: Any = None
         self._build_worker: Any = None
         self._quitting = False
+        self.error: BaseException | None = None
 
     def on_mount(self) -> None:
         self.push_screen(BuildsScreen(self.store, poll=self.poll))
@@ -53,6 +63,8 @@ class PitstopApp(App[Any]):
         assert self.run_build is not None
         try:
             self.result = self.run_build()
+        except BaseException as exc:  # shown in the app, re-raised by the caller after exit
+            self.error = exc
         finally:
             self.call_from_thread(self._build_done)
         return self.result
@@ -60,8 +72,8 @@ class PitstopApp(App[Any]):
     def _build_done(self) -> None:
         if self._quitting:
             self.exit(self.result)
-        elif self._build_worker is not None and self._build_worker.error is not None:
-            self.notify(f"build crashed: {self._build_worker.error}", severity="error")
+        elif self.error is not None:
+            self.notify(f"build crashed: {self.error!r}", severity="error", timeout=30)
 
     @property
     def building(self) -> bool:

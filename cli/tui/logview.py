@@ -95,6 +95,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.rowmap = RowMap(total)
         self._texts = _LRU(4096)
         self._strips = _LRU(2048)
+        self._final = _LRU(512)  # (strip, scroll x, width, cursor?, style) → cropped strip
         self._layout_key: Any = None
         self._layout: list[tuple[int, Strip]] = []
         self._max_width = 0
@@ -411,13 +412,19 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if y >= len(layout):
             return Strip.blank(width, self.rich_style)
         index, strip = layout[y]
+        key = (id(strip), int(self.scroll_x), width, index == self.cursor, self.rich_style)
+        cached = self._final.fetch(key)
+        if cached is not None and cached[0] is strip:
+            return cached[1]
         if not self.wrap:
-            strip = strip.crop_extend(int(self.scroll_x), int(self.scroll_x) + width, None)
+            out = strip.crop_extend(int(self.scroll_x), int(self.scroll_x) + width, None)
         else:
-            strip = strip.extend_cell_length(width)
+            out = strip.extend_cell_length(width)
         if index == self.cursor:
-            strip = strip.apply_style(_CURSOR)
-        return strip.apply_style(self.rich_style)
+            out = out.apply_style(_CURSOR)
+        out = out.apply_style(self.rich_style)
+        self._final.put(key, (strip, out))
+        return out
 
     def row_at(self, y: int) -> int | None:
         layout = self._compute_layout()

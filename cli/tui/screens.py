@@ -23,6 +23,7 @@ from cli.tui.watch import Progress, watch
 from cli.tui.widgets import (
     DiagnosisPanel,
     SearchBar,
+    StatusLine,
     build_duration,
     detail_text,
     evidence_seqs,
@@ -312,7 +313,7 @@ class LogScreen(Screen[None]):
         panel = DiagnosisPanel(id="diagnosis")
         panel.display = bool(record.diagnosis)
         yield SearchBar()
-        yield Static("", id="log-status")
+        yield StatusLine(id="log-status")
         yield panel
         yield Footer()
 
@@ -450,7 +451,7 @@ class LogScreen(Screen[None]):
             parts.append("wrap")
         if self.message and not self.search_query:
             parts.append(self.message)
-        self.query_one("#log-status", Static).update("  │  ".join(parts))
+        self.query_one("#log-status", StatusLine).set("  │  ".join(parts))
 
     def on_log_view_changed(self, message: LogView.Changed) -> None:
         self.update_status()

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from cli.render import STATUS_STYLE, display_text, human_duration
@@ -111,6 +112,24 @@ def diagnosis_text(diagnosis: dict[str, Any]) -> Text:
         body.append(", ".join(str(s) for s in diagnosis["secondary"]), style="yellow")
     body.rstrip()
     return body
+
+
+class StatusLine(Widget):
+    """One line of text that redraws without asking for a new layout."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; }"
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text: Text | str = ""
+
+    def set(self, text: Text | str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text | str:
+        return self.text
 
 
 class DiagnosisPanel(VerticalScroll):

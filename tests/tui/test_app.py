@@ -338,3 +338,33 @@ async def test_layout_holds_at_small_and_large_sizes(store: Store, builds: dict,
         assert view.size.height >= 8
         text = screen_text(app)
         assert "line 23/23" in text and "missing-module" in text
+
+
+async def test_a_crashing_tui_build_is_kept_for_the_caller(store: Store) -> None:
+    build_id = store.create_build(source="acme/site", ref=None, root=".")
+
+    def run() -> None:
+        raise RuntimeError("engine went away")
+
+    app = PitstopApp(store, build_id, run=run)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.error is not None)
+        assert not app.building
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert isinstance(app.error, RuntimeError)
+
+
+def test_view_command_needs_a_terminal() -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    with Store.open_default() as default:  # the store under PITSTOP_HOME, as the CLI opens it
+        add_build(default)
+
+    result = CliRunner().invoke(app, ["view", "last"])
+    assert result.exit_code != 0
+    assert "needs an interactive terminal" in str(result.exception or result.output)
+    result = CliRunner().invoke(app, ["view", "999"])
+    assert "no build 999" in str(result.exception or result.output)
