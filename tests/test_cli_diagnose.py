@@ -576,3 +576,29 @@ def test_a_failed_batch_writes_nothing(store: Store) -> None:
     with pytest.raises(StoreError):
         store.set_diagnoses({a: {"code": "new"}, 10**6: {"code": "x"}}, meta={"k": object()})  # type: ignore[dict-item]
     assert store.get_build(a).diagnosis == {"code": "old"} and store.get_meta("k") is None
+
+
+def test_reclassify_with_worker_processes_matches_one_process(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reclassify_cmd, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(reclassify_cmd, "BATCH", 4)
+    cases = [LOCKFILE, MODULE, OOM, LOCKFILE_PNPM] * 2
+    ids = [add_fixture(store, c, diagnosis={"code": "unknown"}) for c in cases]
+    add_build(store, ["pitstop: x"], diagnosis={"code": "node_version_unavailable", "evidence": []})
+
+    def not_here(*_: Any) -> None:
+        raise RuntimeError("classified in the parent process")
+
+    monkeypatch.setattr(reclassify_cmd, "classify", not_here)  # workers do the work
+    parallel = run_json("reclassify", "--jobs", "2")
+    monkeypatch.setattr(reclassify_cmd, "classify", REAL_CLASSIFY)
+    assert parallel["processed"] == 9 and parallel["kept"] == 1
+    assert parallel["changed_total"] == 8 and parallel["errors"] == []
+    after_parallel = {b.id: b.diagnosis for b in store.failed_builds(0, 100)}
+    for i in ids:
+        store.update_build(i, diagnosis={"code": "unknown"})
+    serial = run_json("reclassify", "--jobs", "1")
+    assert serial["changed"] == parallel["changed"]
+    assert {b.id: b.diagnosis for b in store.failed_builds(0, 100)} == after_parallel
+    assert stored_codes(store)[ids[0]] == "lockfile_out_of_sync"

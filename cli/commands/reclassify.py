@@ -11,10 +11,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
+import os
+import signal
 import time
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 import typer
 
@@ -28,6 +34,7 @@ STATE_KEY = "reclassify.state"
 BATCH = 200  # builds per read page and per write transaction
 MAX_KEPT_CHANGES = 1000  # changes remembered across an interruption
 SHOWN = 30  # changes listed in the human report
+PARALLEL_MIN = 400  # builds left before worker processes are worth their start-up
 
 
 def register(app: typer.Typer) -> None:
@@ -110,11 +117,72 @@ def classify(record: BuildRecord, lines: list[str]) -> dict[str, Any]:
     return json.loads(json.dumps(rediagnose(record, lines)))
 
 
-def run(store: Store, *, restart: bool = False, on_build: Any = None) -> tuple[Progress, int]:
+def default_jobs() -> int:
+    """Worker processes to use: the CPUs this process may run on (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+_WORKER_STORE: Store | None = None
+
+
+def _init_worker(db: str) -> None:
+    global _WORKER_STORE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves
+    from runner.store import Store
+
+    _WORKER_STORE = Store(Path(db))
+
+
+def _work(task: tuple[int, dict[str, Any]]) -> dict[str, Any] | None:
+    """In a worker: read one build's lines and classify them (None if that failed)."""
+    from runner.diagnose import diagnose
+
+    build_id, inputs = task
+    assert _WORKER_STORE is not None
+    try:
+        lines = _WORKER_STORE.log_texts(build_id)
+        return json.loads(json.dumps(diagnose(lines, **inputs).to_dict()))
+    except Exception:
+        return None
+
+
+_KEPT: Final = "kept"
+
+
+def _outcomes(
+    page: list[BuildRecord], store: Store, pool: Executor | None
+) -> Iterator[tuple[BuildRecord, dict[str, Any] | str | None]]:
+    """Each build of a page with its new diagnosis (``_KEPT``, or None on error), in order."""
+    from cli.commands.explain import classifier_inputs, runner_known
+
+    known = [runner_known(r.diagnosis) for r in page]
+    results: Iterator[dict[str, Any] | None] | None = None
+    if pool is not None:
+        tasks = [(r.id, classifier_inputs(r)) for r, k in zip(page, known, strict=True) if not k]
+        results = pool.map(_work, tasks, chunksize=4)
+    for record, is_known in zip(page, known, strict=True):
+        if is_known:
+            yield record, _KEPT
+        elif results is not None:
+            yield record, next(results)
+        else:
+            try:
+                yield record, classify(record, store.log_texts(record.id))
+            except Exception:  # one unreadable build must not stop the run
+                yield record, None
+
+
+def run(
+    store: Store, *, restart: bool = False, on_build: Any = None, jobs: int | None = None
+) -> tuple[Progress, int]:
     """Reclassify every failed/timed-out build after the saved cursor (or all with
     ``restart``); returns the progress and how many builds the whole run covers.
-    ``on_build(n)`` is called after each build. Interruptions keep the work written."""
-    from cli.commands.explain import runner_known
+    ``on_build(n)`` is called after each build; with many builds left, ``jobs`` worker
+    processes classify in parallel. Interruptions keep the work already written."""
     from runner.models import Status
 
     statuses = (Status.FAILED, Status.TIMED_OUT)
@@ -129,7 +197,17 @@ def run(store: Store, *, restart: bool = False, on_build: Any = None) -> tuple[P
         if previous is not None and previous.fingerprint == fingerprint:
             progress = previous
             progress.resumed_from = progress.cursor
-    total = progress.processed + store.count_builds(statuses=statuses, after_id=progress.cursor)
+    left = store.count_builds(statuses=statuses, after_id=progress.cursor)
+    total = progress.processed + left
+    jobs = default_jobs() if jobs is None else jobs
+    pool = None
+    if jobs > 1 and left >= PARALLEL_MIN:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(str(store.path),),
+        )
     pending: dict[int, dict[str, Any]] = {}
 
     def save(cursor: int) -> None:
@@ -137,34 +215,34 @@ def run(store: Store, *, restart: bool = False, on_build: Any = None) -> tuple[P
         store.set_diagnoses(pending, meta={STATE_KEY: progress.to_json()})
         pending.clear()
 
-    while True:
-        page = store.failed_builds(progress.cursor, BATCH, statuses=statuses)
-        if not page:
-            break
-        done = progress.cursor
-        try:
-            for record in page:
-                if runner_known(record.diagnosis):
-                    progress.processed += 1
-                    progress.kept += 1
-                else:
-                    try:
-                        new = classify(record, store.log_texts(record.id))
-                    except Exception:  # one unreadable build must not stop the run
+    try:
+        while True:
+            page = store.failed_builds(progress.cursor, BATCH, statuses=statuses)
+            if not page:
+                break
+            done = progress.cursor
+            try:
+                for record, new in _outcomes(page, store, pool):
+                    if new is _KEPT:
+                        progress.processed += 1
+                        progress.kept += 1
+                    elif new is None or isinstance(new, str):
                         progress.processed += 1
                         progress.errors.append(record.id)
-                    else:
-                        if progress.record(record.id, record.diagnosis, new):
-                            pending[record.id] = new
-                done = record.id
-                if on_build is not None:
-                    on_build(progress.processed)
-        except BaseException:
-            if done != progress.cursor:
-                with contextlib.suppress(Exception):  # the first failure is the one to see
-                    save(done)  # keep what this page finished
-            raise
-        save(page[-1].id)
+                    elif progress.record(record.id, record.diagnosis, new):
+                        pending[record.id] = new
+                    done = record.id
+                    if on_build is not None:
+                        on_build(progress.processed)
+            except BaseException:
+                if done != progress.cursor:
+                    with contextlib.suppress(Exception):  # the first failure is the one to see
+                        save(done)  # keep what this page finished
+                raise
+            save(page[-1].id)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     store.set_meta(STATE_KEY, None)
     return progress, total
 
@@ -174,13 +252,19 @@ def reclassify(
     restart: bool = typer.Option(
         False, "--restart", help="Start over instead of resuming an interrupted run."
     ),
+    jobs: int = typer.Option(
+        0, "--jobs", "-j", help="Worker processes (0: one per CPU; 1: no workers)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Re-run the current rules over every stored failed build and report what changed."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
+    from runner.errors import UsageError
     from runner.models import Status
 
+    if jobs < 0:
+        raise UsageError("--jobs cannot be negative", hint="0 uses one worker per CPU")
     app_ctx = ctx.obj
     store = app_ctx.store
     err = app_ctx.err_console
@@ -207,7 +291,7 @@ def reclassify(
             bar.start()
             statuses = (Status.FAILED, Status.TIMED_OUT)
             task = bar.add_task("reclassify", total=store.count_builds(statuses=statuses))
-        progress, total = run(store, restart=restart, on_build=tick)
+        progress, total = run(store, restart=restart, on_build=tick, jobs=jobs or None)
     except KeyboardInterrupt:
         if bar is not None:
             bar.stop()
