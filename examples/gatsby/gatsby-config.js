@@ -1,0 +1,5 @@
+module.exports = {
+  siteMetadata: {
+    title: "pitstop Gatsby example",
+  },
+};
