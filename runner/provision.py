@@ -241,14 +241,18 @@ _provide() {  # tool version source installer
   if [ -d "$dest" ]; then
     echo "pitstop: $tool $version from $(cat "$dest/.pitstop-origin") (cached)"
   else
+    # A killed build leaves its temporary directory behind: the next one removes it.
     rm -rf "$TC/$tool/.tmp-$version-"*
     tmp=$(mktemp -d "$TC/$tool/.tmp-$version-XXXXXX")
+    TMP=$tmp
+    trap 'rm -rf "$TMP"' EXIT
     started=$SECONDS
     INTEGRITY=""
     "$4" "$tool" "$version" "$3" "$tmp"
     mv -T "$tmp" "$dest"
+    trap - EXIT
     echo "pitstop: $tool $version from $(cat "$dest/.pitstop-origin")" \
-      "(downloaded in $((SECONDS - started))s${INTEGRITY:+, $INTEGRITY})"
+      "(downloaded in $((SECONDS - started))s${INTEGRITY:+, ${INTEGRITY:0:24}… verified})"
   fi
   exec 9>&-
 }

@@ -6,11 +6,28 @@ image (another Node, pnpm, yarn, bun) are provisioned into the shared toolchain 
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
+import re
+import tarfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from runner.models import PackageManager, Plan, Runtime
+from runner.provision import (
+    MIRROR_VARIABLE,
+    TOOLCHAIN_MOUNT,
+    TOOLCHAINS,
+    failure_code,
+    provisioning_for,
+)
 
 from .conftest import events
 
@@ -114,3 +131,161 @@ def test_example_builds_and_its_output_is_real(
         assert any(t.startswith(f"pitstop: {tool}") for t in said), said
     if not example.provisioned:
         assert not any(e.get("step") == "provision" for e in evs if e.get("type") == "log")
+
+
+# -- the provision script on its own ----------------------------------------------------------
+
+
+@pytest.fixture
+def toolchain_volume(docker_client) -> Iterator[str]:
+    """A fresh toolchain volume, so nothing is cached from earlier builds."""
+    name = f"pitstop-test-toolchains-{uuid.uuid4().hex[:12]}"
+    docker_client.volumes.create(name, labels={"dev.pitstop.test": "1"})  # type: ignore[attr-defined]
+    yield name
+    docker_client.volumes.get(name).remove(force=True)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def run_script(docker_client, build_image: str) -> Iterator[Callable[..., tuple[int, str]]]:
+    """Run a provision script in a build container: (exit code, output)."""
+    from runner.container_env import CA_PATH, container_environment, host_ca_bundle
+    from runner.engine import ContainerSpec, DockerEngine
+
+    engine = DockerEngine(docker_client)  # type: ignore[arg-type]
+    started = []
+    ids = iter(range(900_000, 1_000_000))  # container names hold the build id: keep them apart
+
+    def run(script: str, volumes: dict[str, str], env: dict[str, str] | None = None):
+        ca = host_ca_bundle(os.environ)
+        environment = container_environment(os.environ, with_ca=ca is not None, extra=env)
+        spec = ContainerSpec(
+            image=build_image, build_id=next(ids), env=environment.env, volumes=volumes
+        )
+        container = engine.start(spec)
+        started.append(container)
+        if ca is not None:
+            container.put_file(CA_PATH, ca.read_bytes(), base="/etc")
+        container.put_file("/tmp/provision.sh", script.encode(), base="/tmp")
+        lines: list[str] = []
+        result = container.run(
+            "bash /tmp/provision.sh",
+            workdir="/workspace",
+            on_output=lambda _stream, text, _ts: lines.append(text),
+            deadline=time.monotonic() + 300,
+        )
+        container.remove()
+        return result.exit_code, "\n".join(lines)
+
+    yield run
+    for container in started:
+        container.remove()
+
+
+def _node_plan(version: str, source: str = ".nvmrc") -> Plan:
+    return Plan(
+        root="",
+        workspace_root="",
+        package_manager=PackageManager("npm", None, "package-lock.json"),
+        runtimes=(Runtime("node", version, source),),
+        framework=None,
+        install_command="npm ci",
+        build_command="npm run build",
+        output_dir="dist",
+    )
+
+
+def test_a_node_version_the_registry_lacks_names_what_was_asked_where_and_what_exists(
+    run_script, toolchain_volume: str
+) -> None:
+    prov = provisioning_for(_node_plan("99.1.0"))
+    assert prov.script is not None
+    code, output = run_script(prov.script, {toolchain_volume: TOOLCHAIN_MOUNT})
+    assert failure_code(code) == "node_version_unavailable", output
+    line = next(t for t in output.splitlines() if t.startswith("pitstop: node 99.1.0"))
+    assert re.fullmatch(
+        r"pitstop: node 99\.1\.0 \(from \.nvmrc\) is not available from \S+ node-linux-\w+; "
+        r"available: \d+\.\d+\.\d+(, \d+\.\d+\.\d+)*",
+        line,
+    ), line
+
+
+def _mirror(tmp_path: Path, arch: str) -> Path:
+    """An official-layout mirror: 99.0.0 good, 99.0.1 with a wrong checksum, no 99.0.2."""
+    mirror = tmp_path / "mirror"
+    for version, good in (("99.0.0", True), ("99.0.1", False)):
+        folder = mirror / f"v{version}"
+        folder.mkdir(parents=True)
+        name = f"node-v{version}-linux-{arch}"
+        tree = tmp_path / "trees" / name / "bin"
+        tree.mkdir(parents=True)
+        (tree / "node").write_text(f"#!/bin/sh\necho v{version}\n")
+        (tree / "node").chmod(0o755)
+        tarball = folder / f"{name}.tar.xz"
+        with tarfile.open(tarball, "w:xz") as tar:
+            tar.add(tree.parent, arcname=name)
+        digest = hashlib.sha256(tarball.read_bytes() if good else b"other").hexdigest()
+        (folder / "SHASUMS256.txt").write_text(f"{digest}  {name}.tar.xz\n")
+    mirror.chmod(0o755)
+    return mirror
+
+
+def test_node_from_a_mirror_is_checked_cached_and_safe_to_provision_concurrently(
+    run_script, toolchain_volume: str, tmp_path: Path
+) -> None:
+    arch = "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x64"
+    mirror = _mirror(tmp_path, arch)
+    volumes = {toolchain_volume: TOOLCHAIN_MOUNT, str(mirror): "/mirror"}
+    env = {MIRROR_VARIABLE: "file:///mirror"}
+
+    def provision(version: str) -> tuple[int, str]:
+        prov = provisioning_for(_node_plan(version), env=env)
+        assert prov.script is not None and prov.env[MIRROR_VARIABLE] == "file:///mirror"
+        script = prov.script + f'PATH={prov.path[0]}:$PATH; echo "runs $(node)"\n'
+        return run_script(script, volumes, dict(prov.env))
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(provision, ["99.0.0"] * 3))
+    said = [out for code, out in results if code == 0]
+    assert len(said) == 3, results
+    assert all("runs v99.0.0" in out for out in said)
+    assert sum("pitstop: node 99.0.0 from file:///mirror (downloaded" in o for o in said) == 1
+    assert sum("pitstop: node 99.0.0 from file:///mirror (cached)" in o for o in said) == 2
+
+    code, out = provision("99.0.1")
+    assert code == 1 and "does not match its SHASUMS256.txt; refusing it" in out
+    code, out = provision("99.0.2")
+    assert failure_code(code) == "node_version_unavailable"
+    assert "pitstop: node 99.0.2 (from .nvmrc) is not available from file:///mirror" in out
+    code, out = provision("99.0.0")
+    assert code == 0 and "(cached)" in out
+    # Refused and missing versions leave nothing behind, not even a temporary directory.
+    listing = run_script(f"ls -A {TOOLCHAINS}/node", {toolchain_volume: TOOLCHAIN_MOUNT})[1]
+    assert sorted(listing.split()) == [".lock-99.0.0", ".lock-99.0.1", ".lock-99.0.2", "99.0.0"]
+
+
+@pytest.fixture
+def own_volumes(docker_client, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Builds in this test get volumes of their own (nothing cached), removed afterwards."""
+    prefix = f"pitstop-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("PITSTOP_VOLUME_PREFIX", prefix)
+    yield prefix
+    for volume in docker_client.volumes.list():  # type: ignore[attr-defined]
+        if volume.name.startswith(prefix + "-"):
+            volume.remove(force=True)
+
+
+def test_a_failed_provision_ends_the_build_in_install_with_the_version_code(
+    make_repo, pitstop, own_volumes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MIRROR_VARIABLE, "file:///nowhere")
+    repo = make_repo("node22-nvmrc")
+    result = pitstop("build", str(repo), "--json")
+    assert result.returncode == 1, result.stdout[-3000:]
+    finished = events(result.stdout)[-1]
+    assert finished["status"] == "failed" and finished["phase"] == "install"
+    assert finished["diagnosis"]["code"] == "node_version_unavailable"
+    assert re.match(
+        r"node 22\.\d+\.\d+ \(from \.nvmrc \(22 → newest matching release\)\) is not available "
+        r"from file:///nowhere",
+        finished["error"],
+    ), finished["error"]
