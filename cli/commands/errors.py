@@ -108,8 +108,7 @@ def summarize(failures: Iterable[Failure], limit: int = 10) -> dict[str, Any]:
         group = redact(str((f.diagnosis or {}).get("group") or ""))
         if code == "unknown":
             if not group:
-                tally = groups.setdefault((code, NO_LINE), Tally(NO_LINE, code))
-                tally.add(f.build_id, f.created_at)
+                unknown.setdefault(0, Tally(NO_LINE, code)).add(f.build_id, f.created_at)
                 continue
             cluster = miner.add(group)
             clusters[cluster.id] = cluster
@@ -119,7 +118,8 @@ def summarize(failures: Iterable[Failure], limit: int = 10) -> dict[str, Any]:
                 f.build_id, f.created_at
             )
     for cid, tally in unknown.items():
-        tally.key = clusters[cid].template  # the template as it ended up after merging
+        if cid:
+            tally.key = clusters[cid].template  # the template as it ended up after merging
 
     def top(tallies: Iterable[Tally]) -> list[Tally]:
         return sorted(tallies, key=lambda t: (-t.count, -t.last_seen, t.key))[:limit]
@@ -174,39 +174,61 @@ def errors(
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
 
 
-def _table(console: Console, title: str, rows: list[dict[str, Any]], key: str) -> None:
+BAR = 16
+_COLUMNS = (("count", 6, "right"), ("share", 5, "right"), ("", BAR, "left"))
+_COLUMNS_AFTER = (("last seen", 10, "left"), ("e.g.", 7, "right"))
+
+
+def _cells(r: dict[str, Any], biggest: int) -> list[Any]:
     from rich.bar import Bar
+
+    return [
+        str(r["count"]),
+        f"{r['share']:.0%}",
+        Bar(size=biggest, begin=0, end=r["count"], width=BAR, color="red"),
+        _when(r["last_seen"]),
+        f"#{r['example_build']}",
+    ]
+
+
+def _grid(*, header: bool, lead: int | None, code: bool = True) -> Any:
     from rich.table import Table
+
+    grid = Table(box=None, padding=(0, 1), pad_edge=False, show_header=header)
+    if lead is not None:
+        grid.add_column("code", no_wrap=True, min_width=lead)
+    for name, width, justify in (*_COLUMNS, *_COLUMNS_AFTER):
+        grid.add_column(name, justify=justify, width=width, no_wrap=True)  # type: ignore[arg-type]
+    if lead is None and code:
+        grid.add_column("code", no_wrap=True)
+    return grid
+
+
+def _chart(console: Console, title: str, rows: list[dict[str, Any]], key: str) -> None:
+    """One bar per row. A code fits on its row; a group's text goes on the line below,
+    wrapped, so long masked messages stay readable on a narrow terminal."""
+    from rich.padding import Padding
     from rich.text import Text
 
     if not rows:
         return
-    table = Table(title=title, title_justify="left", title_style="bold", box=None)
-    table.add_column(key, overflow="fold", ratio=1)
-    if key != "code":
-        table.add_column("code", no_wrap=True)
-    for col in ("count", "share"):
-        table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, width=20)
-    table.add_column("last seen", no_wrap=True)
-    table.add_column("e.g.", justify="right", no_wrap=True)
+    console.print(Text(title, style="bold"))
     biggest = max(r["count"] for r in rows)
-    for r in rows:
-        cells: list[Any] = [Text(str(r[key]))]
-        if key != "code":
-            cells.append(r["code"])
-        cells += [
-            str(r["count"]),
-            f"{r['share']:.0%}",
-            Bar(size=biggest, begin=0, end=r["count"], width=20, color="red"),
-            _when(r["last_seen"]),
-            f"#{r['example_build']}",
-        ]
-        table.add_row(*cells)
-    console.print(table, soft_wrap=False)
+    if key == "code":
+        grid = _grid(header=True, lead=max(len(r["code"]) for r in rows))
+        for r in rows:
+            grid.add_row(r["code"], *_cells(r, biggest))
+        console.print(grid, soft_wrap=False)
+    else:
+        code = key != "template"  # templates are all of unrecognised failures
+        for r in rows:
+            grid = _grid(header=False, lead=None, code=code)
+            grid.add_row(*_cells(r, biggest), *([r["code"]] if code else []))
+            console.print(grid, soft_wrap=False)
+            console.print(Padding(Text(str(r[key]), style="dim"), (0, 0, 0, 7)), soft_wrap=False)
     console.print()
 
 
@@ -219,9 +241,9 @@ def _print(console: Console, summary: dict[str, Any], since: str | None) -> None
         return
     console.print(Text(f"{summary['failed']} failed build(s){window}", style="bold"))
     console.print()
-    _table(console, "causes", summary["codes"], "code")
-    _table(console, "groups", summary["groups"], "group")
-    _table(console, "unrecognised failures, grouped by template", summary["unknown"], "template")
+    _chart(console, "causes", summary["codes"], "code")
+    _chart(console, "groups", summary["groups"], "group")
+    _chart(console, "unrecognised failures, grouped by template", summary["unknown"], "template")
     if summary["unknown"]:
         console.print(
             Text(
