@@ -21,7 +21,6 @@ _CA_VARIABLES = (
     "NODE_EXTRA_CA_CERTS",
     "npm_config_cafile",
     "YARN_HTTPS_CA_FILE_PATH",
-    "YARN_CAFILE",
     "SSL_CERT_FILE",
     "REQUESTS_CA_BUNDLE",
     "PIP_CERT",
