@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.detect import frameworks as fw
-from runner.detect import outputs, pm, python, resolve
+from runner.detect import hosts, outputs, pm, python, resolve
 from runner.detect.files import (
     ancestors,
     display,
@@ -150,6 +150,7 @@ def _node_runtime(
     env: Mapping[str, str],
     cfg: Mapping[str, str],
     pkg: Mapping[str, Any] | None,
+    hosted: hosts.HostedEnv,
 ) -> tuple[Runtime, list[str]]:
     warnings: list[str] = []
     request: tuple[str, str] | None = None
@@ -157,6 +158,8 @@ def _node_runtime(
         request = (env["NODE_VERSION"], "NODE_VERSION")
     elif cfg.get("node_version"):
         request = (cfg["node_version"], "node_version in pitstop.toml")
+    elif hosted.request("NODE_VERSION"):
+        request = hosted.request("NODE_VERSION")
     else:
         for folder in ancestors(root):
             found: list[tuple[str, str]] = []
@@ -330,6 +333,8 @@ def plan_for(
     if is_python:
         is_node = pkg is not None and bool(deps) and spec is None
 
+    hosted = hosts.netlify_env(tree, root)
+    warnings.extend(hosted.warnings)
     runtimes: list[Runtime] = []
     ws = Workspace(root, None)
     decision: pm.PMDecision | None = None
@@ -342,7 +347,7 @@ def plan_for(
     if is_node:
         ws = find_workspace(tree, root) if pkg is not None else Workspace(root, None)
         warnings.extend(ws.warnings)
-        node, w = _node_runtime(tree, root, ws, env, cfg, pkg)
+        node, w = _node_runtime(tree, root, ws, env, cfg, pkg, hosted)
         warnings.extend(w)
         runtimes.append(node)
         search = ancestors(root)
@@ -385,13 +390,14 @@ def plan_for(
             reasons.append(("monorepo tools", ", ".join(ws.tools)))
 
     if is_python:
-        py = python.decide(
-            tree,
-            root,
-            env
-            if not cfg.get("python_version")
-            else {**env, "PYTHON_VERSION": env.get("PYTHON_VERSION") or cfg["python_version"]},
-        )
+        py_request: tuple[str, str] | None = None
+        if env.get("PYTHON_VERSION"):
+            py_request = (env["PYTHON_VERSION"], "PYTHON_VERSION")
+        elif cfg.get("python_version"):
+            py_request = (cfg["python_version"], "python_version in pitstop.toml")
+        else:
+            py_request = hosted.request("PYTHON_VERSION")
+        py = python.decide(tree, root, env, py_request)
         runtimes.append(Runtime("python", py.version, py.source))
         warnings.extend(py.warnings)
         if not is_node:
@@ -406,8 +412,13 @@ def plan_for(
                     )
                 )
 
-    if spec is not None and spec.runtime == "hugo" and env.get("HUGO_VERSION"):
-        runtimes.append(Runtime("hugo", env["HUGO_VERSION"].lstrip("v"), "HUGO_VERSION"))
+    hugo_request = (
+        (env["HUGO_VERSION"], "HUGO_VERSION")
+        if env.get("HUGO_VERSION")
+        else hosted.request("HUGO_VERSION")
+    )
+    if spec is not None and spec.runtime == "hugo" and hugo_request:
+        runtimes.append(Runtime("hugo", hugo_request[0].lstrip("v"), hugo_request[1]))
     elif spec is not None and spec.runtime == "hugo":
         reasons.append(("hugo", "the image's hugo (set HUGO_VERSION to pin one)"))
 

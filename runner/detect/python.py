@@ -66,7 +66,10 @@ def _version(
     env: Mapping[str, str],
     pyproject: dict[str, Any] | None,
     pyproject_path: str,
+    request: tuple[str, str] | None = None,
 ) -> tuple[resolve.Resolved, str]:
+    if request is not None:
+        return resolve.resolve_python_exact(request[0], request[1]), request[1]
     if env.get("PYTHON_VERSION"):
         return resolve.resolve_python_exact(env["PYTHON_VERSION"], "PYTHON_VERSION"), (
             "PYTHON_VERSION"
@@ -98,8 +101,16 @@ def _version(
     return resolve.Resolved(resolve.DEFAULT_PYTHON_VERSION), "pitstop default (the image's Python)"
 
 
-def decide(tree: Tree, root: str, env: Mapping[str, str]) -> PythonDecision:
-    """Python version and dependency install for an app rooted at ``root``."""
+def decide(
+    tree: Tree,
+    root: str,
+    env: Mapping[str, str],
+    request: tuple[str, str] | None = None,
+) -> PythonDecision:
+    """Python version and dependency install for an app rooted at ``root``.
+
+    ``request`` is an explicit (version, where) that beats every file in the tree.
+    """
     project_dir = root
     for folder in ancestors(root):
         if any(tree.is_file(join(folder, n)) for n in _DEP_FILES):
@@ -107,7 +118,7 @@ def decide(tree: Tree, root: str, env: Mapping[str, str]) -> PythonDecision:
             break
     pyproject_path = join(project_dir, "pyproject.toml")
     pyproject = read_toml(tree, pyproject_path)
-    resolved, source = _version(tree, root, env, pyproject, pyproject_path)
+    resolved, source = _version(tree, root, env, pyproject, pyproject_path, request)
     warnings = [resolved.warning] if resolved.warning else []
     if resolved.note:
         source = f"{source} ({resolved.note})"

@@ -133,7 +133,26 @@ def resolve_node(request: str, source: str) -> Resolved:
         ) from None
     if best is None:
         raise VersionUnavailable("node", raw, source, _available_summary())
+    # Hosts offer LTS lines: an open range (">=18") takes the newest LTS release it allows,
+    # not a newer odd or not-yet-LTS line; a range with no LTS release keeps the newest.
+    lts = semver.max_satisfying(_lts_releases(), req)
+    if lts is not None and lts != best:
+        return Resolved(lts, f"{raw} → newest matching LTS release")
     return Resolved(best, f"{raw} → newest matching release")
+
+
+def _lts_releases() -> list[str]:
+    """Releases that belong to an LTS line (from the line's first LTS release on)."""
+    firsts = {
+        major: semver.Version.parse(first) for major, first in node_releases.LTS_LINES.values()
+    }
+    out = []
+    for v in node_releases.VERSIONS:
+        low = firsts.get(int(v.split(".")[0]))
+        pv = semver.Version.parse(v)
+        if low is not None and pv is not None and pv >= low:
+            out.append(v)
+    return out
 
 
 # ---- Python -------------------------------------------------------------------------

@@ -32,6 +32,18 @@ def newest_node(major: int) -> str:
     return max(line, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
+def newest_lts() -> str:
+    """Newest release that belongs to an LTS line (at or after the line's first LTS)."""
+    key = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+    firsts = {major: key(first) for major, first in node_releases.LTS_LINES.values()}
+    lts = [
+        v
+        for v in node_releases.VERSIONS
+        if int(v.split(".")[0]) in firsts and key(v) >= firsts[int(v.split(".")[0])]
+    ]
+    return max(lts, key=key)
+
+
 def newest_of(versions: tuple[str, ...], prefix: str) -> str:
     line = [v for v in versions if v.startswith(prefix)]
     return max(line, key=lambda v: tuple(int(p) for p in v.split(".")))

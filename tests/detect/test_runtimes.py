@@ -8,7 +8,7 @@ from runner.detect import node_releases
 from runner.detect.resolve import DEFAULT_PYTHON_VERSION, VersionUnavailable
 from runner.errors import DetectError
 from runner.versions import DEFAULT_NODE_VERSION
-from tests.detect.helpers import newest_node, pkg, plan
+from tests.detect.helpers import newest_lts, newest_node, pkg, plan
 
 VITE = pkg(build="vite build", devDependencies={"vite": "^6"})
 
@@ -75,6 +75,17 @@ NODE_CASES = [
         newest_node(16),
         "engines.node",
     ),
+    # an open range takes the newest LTS release, not a newer odd or not-yet-LTS line
+    ({"package.json": pkg(build="x", engines={"node": ">=18"})}, {}, newest_lts(), "LTS"),
+    (
+        {"package.json": pkg(build="x", engines={"node": ">=20.16.0 || >=22.3.0"})},
+        {},
+        newest_lts(),
+        "engines.node",
+    ),
+    ({".nvmrc": ">=20"}, {}, newest_lts(), ".nvmrc"),
+    # a range with no LTS release in it still resolves
+    ({"package.json": pkg(build="x", engines={"node": "^23"})}, {}, newest_node(23), "engines"),
 ]
 
 
