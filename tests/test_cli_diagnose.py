@@ -602,3 +602,17 @@ def test_reclassify_with_worker_processes_matches_one_process(
     assert serial["changed"] == parallel["changed"]
     assert {b.id: b.diagnosis for b in store.failed_builds(0, 100)} == after_parallel
     assert stored_codes(store)[ids[0]] == "lockfile_out_of_sync"
+
+
+def test_only_one_reclassify_runs_at_a_time(store: Store) -> None:
+    import fcntl
+
+    add_fixture(store, LOCKFILE, diagnosis={"code": "unknown"})
+    with open(store.path.with_name("reclassify.lock"), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = pitstop("reclassify")
+        assert result.returncode == 4, result.stderr
+        assert "another `pitstop reclassify` is already running" in result.stderr
+        assert "hint: " in result.stderr
+    assert pitstop("reclassify").returncode == 0  # released: runs again
+    assert stored_codes(store) == {1: "lockfile_out_of_sync"}

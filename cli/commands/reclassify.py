@@ -91,7 +91,8 @@ class Progress:
             self.changed.append({"build": build_id, "old": old_code, "new": new.get("code")})
         return True
 
-    def report(self, total: int) -> dict[str, Any]:
+    def report(self, total: int, seconds: float) -> dict[str, Any]:
+        """The summary printed at the end (``seconds``: this invocation's run time)."""
         return {
             "total": total,
             "processed": self.processed,
@@ -102,7 +103,7 @@ class Progress:
             "kept": self.kept,
             "errors": self.errors,
             "resumed_from": self.resumed_from,
-            "seconds": round(time.time() - self.started_at, 3),
+            "seconds": round(seconds, 3),
             "transitions": [
                 {"old": k.split(" → ")[0], "new": k.split(" → ")[1], "count": n}
                 for k, n in self.transitions.most_common()
@@ -183,6 +184,35 @@ def run(
     ``restart``); returns the progress and how many builds the whole run covers.
     ``on_build(n)`` is called after each build; with many builds left, ``jobs`` worker
     processes classify in parallel. Interruptions keep the work already written."""
+    with _single_run(store.path.with_name("reclassify.lock")):
+        return _run(store, restart=restart, on_build=on_build, jobs=jobs)
+
+
+@contextlib.contextmanager
+def _single_run(path: Path) -> Iterator[None]:
+    """Refuse to run while another ``pitstop reclassify`` works on the same history."""
+    from runner.errors import EnvironmentProblem
+
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise EnvironmentProblem(
+                "another `pitstop reclassify` is already running on this history",
+                hint="wait for it to finish; an interrupted run resumes where it stopped",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(store: Store, *, restart: bool, on_build: Any, jobs: int | None) -> tuple[Progress, int]:
     from runner.models import Status
 
     statuses = (Status.FAILED, Status.TIMED_OUT)
@@ -286,6 +316,7 @@ def reclassify(
         if bar is not None and task is not None:
             bar.update(task, completed=n)
 
+    t0 = time.monotonic()
     try:
         if bar is not None:
             bar.start()
@@ -304,7 +335,7 @@ def reclassify(
     finally:
         if bar is not None:
             bar.stop()
-    report = progress.report(total)
+    report = progress.report(total, time.monotonic() - t0)
     if json_out:
         typer.echo(json.dumps(report, indent=2))
         return
