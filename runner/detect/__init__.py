@@ -350,7 +350,18 @@ def plan_for(
         node, w = _node_runtime(tree, root, ws, env, cfg, pkg, hosted)
         warnings.extend(w)
         runtimes.append(node)
-        search = ancestors(root)
+        # A workspace member installs with the workspace root's lockfile; one of its own
+        # (left from when it stood alone) is not the one the install reads.
+        search = ancestors(ws.root)
+        if ws.root != root:
+            member_dirs = ancestors(root)[: len(ancestors(root)) - len(search)]
+            _, stray = pm.find_lockfiles(tree, member_dirs)
+            if stray:
+                warnings.append(
+                    f"{', '.join(lk.path for lk in stray)} ignored: {display(root)} is a member "
+                    f"of the workspace at {display(ws.root)} ({ws.kind}), which installs with "
+                    "the workspace root's lockfile"
+                )
         decision = pm.decide(
             tree,
             app_pkg=pkg,

@@ -70,6 +70,27 @@ CASES = [
         "apps/web",
         ("apps/web", "npm", "npm ci"),
     ),
+    (
+        "member with a stray lockfile of its own installs with the workspace root's",
+        {
+            "package.json": pkg(packageManager="pnpm@10.2.0"),
+            "pnpm-workspace.yaml": "packages:\n  - './*-template'\n",
+            "pnpm-lock.yaml": PNPM_LOCK,
+            "d1-template/package-lock.json": '{"lockfileVersion": 3}',
+        },
+        "d1-template",
+        ("", "pnpm", "pnpm install --frozen-lockfile"),
+    ),
+    (
+        "member lockfile decides nothing when the workspace root has another manager's",
+        {
+            "package.json": pkg(workspaces=["apps/*"]),
+            "yarn.lock": "# yarn lockfile v1\n",
+            "apps/web/package-lock.json": '{"lockfileVersion": 3}',
+        },
+        "apps/web",
+        ("", "yarn", "yarn install --frozen-lockfile"),
+    ),
 ]
 
 
@@ -161,3 +182,17 @@ def test_pnpm_workspace_yaml(text: str, globs: list[str]) -> None:
 )
 def test_workspace_globs(rel: str, patterns: list[str], ok: bool) -> None:
     assert matches_workspaces(rel, patterns) is ok
+
+
+def test_stray_member_lockfile_is_named_in_a_warning() -> None:
+    files = {
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n",
+        "pnpm-lock.yaml": PNPM_LOCK,
+        "apps/web/package.json": APP,
+        "apps/web/package-lock.json": '{"lockfileVersion": 3}',
+    }
+    p = plan(files, "apps/web")
+    assert p.package_manager.source.startswith("pnpm-lock.yaml")
+    stray = [w for w in p.warnings if "apps/web/package-lock.json ignored" in w]
+    assert stray and "pnpm-workspace.yaml" in stray[0]
+    assert not any("says" in w for w in p.warnings)
