@@ -251,10 +251,13 @@ def _node_output(
         if static:
             return static[0], f"adapter-static pages in {static[1]}"
         adapter = outputs.svelte_adapter(tree, root)
-        if adapter == "cloudflare":
-            return ".svelte-kit/cloudflare", "adapter-cloudflare"
         if adapter in (None, "auto"):
             return ".svelte-kit/output", "adapter-auto (no static adapter)"
+        if adapter in outputs.SVELTE_ADAPTER_OUTPUT:
+            return outputs.SVELTE_ADAPTER_OUTPUT[adapter], f"adapter-{adapter}"
+        out = outputs.svelte_node_out(tree, root) if adapter == "node" else None
+        if out:
+            return out, "adapter-node out"
     elif sid == "vue-cli":
         got = outputs.vue_output_dir(tree, root)
         if got:

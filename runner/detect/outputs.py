@@ -148,12 +148,27 @@ def svelte_pages(tree: Tree, root: str) -> tuple[str, str] | None:
     return (_norm(pages) if pages else "build"), cfg[0]
 
 
+#: Where each official SvelteKit adapter writes the files it serves (adapter-node and
+#: adapter-netlify write ``build``, the framework default).
+SVELTE_ADAPTER_OUTPUT = {
+    "cloudflare": ".svelte-kit/cloudflare",
+    "vercel": ".vercel/output/static",
+}
+
+
 def svelte_adapter(tree: Tree, root: str) -> str | None:
     cfg = read_config(tree, root, ("svelte.config.js", "svelte.config.mjs", "svelte.config.ts"))
     if cfg is None:
         return None
     m = re.search(r"@sveltejs/adapter-([a-z-]+)", cfg[1])
     return m.group(1) if m else None
+
+
+def svelte_node_out(tree: Tree, root: str) -> str | None:
+    """adapter-node's ``out`` option, when it is a literal."""
+    cfg = read_config(tree, root, ("svelte.config.js", "svelte.config.mjs", "svelte.config.ts"))
+    out = literal(cfg[1], "out") if cfg else None
+    return _norm(out) if out else None
 
 
 def vue_output_dir(tree: Tree, root: str) -> tuple[str, str] | None:

@@ -268,6 +268,36 @@ OUTPUTS = [
         ".svelte-kit/cloudflare",
     ),
     (
+        "sveltekit vercel",
+        ["@sveltejs/kit"],
+        {
+            "svelte.config.js": "import adapter from '@sveltejs/adapter-vercel';\nexport default { kit: { adapter: adapter() } }"
+        },
+        ".vercel/output/static",
+    ),
+    (
+        "sveltekit node",
+        ["@sveltejs/kit"],
+        {
+            "svelte.config.js": "import adapter from '@sveltejs/adapter-node';\nexport default { kit: { adapter: adapter() } }"
+        },
+        "build",
+    ),
+    (
+        "sveltekit node out",
+        ["@sveltejs/kit"],
+        {
+            "svelte.config.js": "import adapter from '@sveltejs/adapter-node';\nexport default { kit: { adapter: adapter({ out: 'server' }) } }"
+        },
+        "server",
+    ),
+    (
+        "sveltekit netlify",
+        ["@sveltejs/kit"],
+        {"svelte.config.js": "import adapter from '@sveltejs/adapter-netlify';"},
+        "build",
+    ),
+    (
         "vue outputDir",
         ["@vue/cli-service"],
         {"vue.config.js": "module.exports = { outputDir: 'www' }"},
