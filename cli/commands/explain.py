@@ -105,8 +105,10 @@ def explain(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON."),
 ) -> None:
-    """Say why BUILD failed, what to do, and which lines prove it. Also reads any log
-    pasted from GitHub Actions, Cloudflare Pages, Vercel or Netlify (`pitstop explain -`)."""
+    """Say why a build failed, what to do, and which lines prove it.
+
+    Also takes a log file, or - for a pasted CI log (GitHub Actions, Cloudflare, Vercel, Netlify).
+    """
     from runner.diagnose import diagnose
     from runner.diagnose.clean import clean_text
     from runner.models import Status
