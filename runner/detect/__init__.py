@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.detect import frameworks as fw
-from runner.detect import hosts, outputs, pm, python, resolve
+from runner.detect import hosts, nx, outputs, pm, python, resolve
 from runner.detect.files import (
     ancestors,
     display,
@@ -437,6 +437,7 @@ def plan_for(
         reasons.append(("hugo", "the image's hugo (set HUGO_VERSION to pin one)"))
 
     # ---- build command ------------------------------------------------------------------
+    nx_target = nx.nx_build(tree, root, ws.root, pkg) if is_node and script is None else None
     name = decision.name if decision else "npm"
     build_why = ""
     if cfg.get("build_command"):
@@ -464,6 +465,9 @@ def plan_for(
                     "runs in the app root",
                 )
             )
+    elif nx_target is not None and decision is not None:
+        build = pm.exec_bin(name, f"nx build {nx_target.project}")
+        build_why = f"build target in {nx_target.path}"
     elif spec is not None and spec.runtime == "node" and decision is not None:
         build = pm.exec_bin(name, _framework_command(spec, tree, root, deps, script))
         build_why = f"{spec.name} default"
@@ -510,6 +514,8 @@ def plan_for(
     # ---- output directory -----------------------------------------------------------------
     if cfg.get("output_dir"):
         output, out_why = _norm_root(cfg["output_dir"]) or ".", "output_dir in pitstop.toml"
+    elif nx_target is not None and nx_target.output and not cfg.get("build_command"):
+        output, out_why = nx_target.output, f"build target output in {nx_target.path}"
     elif spec is not None and spec.runtime == "node" and spec is not fw.WORKERS:
         output, out_why = _node_output(spec, tree, root, script, deps)
         if spec.id == "vitepress":
@@ -582,6 +588,9 @@ def plan_for(
             ("python", f"{py.installer or 'no'} dependencies in {display(py.project_dir)}")
         )
     framework = Framework(spec.id, spec.name, fw_why) if spec else None
+    if framework is None and nx_target is not None and nx_target.framework:
+        nx_spec = fw.BY_ID[nx_target.framework]
+        framework = Framework(nx_spec.id, nx_spec.name, f"executor in {nx_target.path}")
     return Plan(
         root=root,
         workspace_root=ws.root,

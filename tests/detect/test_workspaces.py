@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from runner.detect.workspace import matches_workspaces, pnpm_workspace_packages
@@ -196,3 +198,87 @@ def test_stray_member_lockfile_is_named_in_a_warning() -> None:
     stray = [w for w in p.warnings if "apps/web/package-lock.json ignored" in w]
     assert stray and "pnpm-workspace.yaml" in stray[0]
     assert not any("says" in w for w in p.warnings)
+
+
+def _project(name: str, build: dict) -> str:
+    return json.dumps({"name": name, "projectType": "application", "targets": {"build": build}})
+
+
+NX_ROOT = {
+    "package.json": pkg(workspaces=["apps/*"], packageManager="yarn@4.5.0"),
+    "yarn.lock": "__metadata:\n  version: 8\n",
+    "nx.json": "{}",
+}
+
+# (app files, build command, output relative to the app root, framework id)
+NX_CASES = [
+    (
+        "angular executor, outputPath object with an empty browser",
+        {
+            "apps/shop/project.json": _project(
+                "shop",
+                {
+                    "executor": "@nx/angular:application",
+                    "options": {"outputPath": {"base": "dist/apps/shop", "browser": ""}},
+                },
+            )
+        },
+        ("yarn nx build shop", "../../dist/apps/shop", "angular"),
+    ),
+    (
+        "application executor, outputPath string gets browser",
+        {
+            "apps/shop/project.json": _project(
+                "shop",
+                {"executor": "@angular/build:application", "options": {"outputPath": "dist/shop"}},
+            )
+        },
+        ("yarn nx build shop", "../../dist/shop/browser", "angular"),
+    ),
+    (
+        "inferred target with outputs only",
+        {"apps/shop/project.json": _project("store", {"outputs": ["{workspaceRoot}/dist/store"]})},
+        ("yarn nx build store", "../../dist/store", None),
+    ),
+    (
+        "outputs under the project root",
+        {"apps/shop/project.json": _project("shop", {"outputs": ["{projectRoot}/build"]})},
+        ("yarn nx build shop", "build", None),
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "want"), [c[1:] for c in NX_CASES], ids=[c[0] for c in NX_CASES])
+def test_nx_build_target(files: dict[str, str], want: tuple) -> None:
+    build, output, framework = want
+    app = {"apps/shop/package.json": pkg(name="@acme/shop")}
+    p = plan({**NX_ROOT, **app, **files}, "apps/shop")
+    assert p.workspace_root == ""
+    assert p.build_command == build
+    assert p.output_dir == output
+    assert (p.framework.id if p.framework else None) == framework
+    assert not any("no framework recognised" in w for w in p.warnings)
+
+
+def test_nx_build_script_wins_over_the_target() -> None:
+    files = {
+        **NX_ROOT,
+        "apps/shop/package.json": APP,
+        "apps/shop/project.json": _project("shop", {"outputs": ["{workspaceRoot}/dist/x"]}),
+    }
+    p = plan(files, "apps/shop")
+    assert p.build_command == "yarn build"
+    assert p.output_dir == "dist"
+
+
+def test_project_json_without_nx_json_is_not_nx() -> None:
+    files = {
+        "package.json": pkg(workspaces=["apps/*"]),
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "apps/shop/package.json": pkg(name="shop"),
+        "apps/shop/project.json": _project("shop", {"outputs": ["{workspaceRoot}/dist/x"]}),
+    }
+    from runner.errors import DetectError
+
+    with pytest.raises(DetectError, match="nothing to build"):
+        plan(files, "apps/shop")
