@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from runner.detect import delegate, hosts, nx, outputs, pm, python, resolve
 from runner.detect import frameworks as fw
-from runner.detect import hosts, nx, outputs, pm, python, resolve
 from runner.detect.files import (
     ancestors,
     display,
@@ -323,6 +323,17 @@ def plan_for(
     deps = _deps(pkg)
 
     spec, fw_why = detect_framework(tree, root, pkg, script)
+    # The output of a script that only builds another folder is that folder's.
+    out_root, out_script, out_deps = root, script, deps
+    sub = delegate.delegated_dir(script)
+    sub_pkg = read_package_json(tree, join(root, sub, "package.json")) if sub else None
+    if sub and sub_pkg is not None:
+        sub_scripts = sub_pkg.get("scripts") if isinstance(sub_pkg.get("scripts"), dict) else {}
+        sub_script = sub_scripts.get("build") if isinstance(sub_scripts.get("build"), str) else None
+        sub_spec, sub_why = detect_framework(tree, join(root, sub), sub_pkg, sub_script)
+        if sub_spec is not None and sub_spec.runtime == "node":
+            spec, fw_why = sub_spec, f"{sub_why} (the build script builds {join(root, sub)})"
+            out_root, out_script, out_deps = join(root, sub), sub_script, _deps(sub_pkg)
     workers = first_existing(tree, root, fw.WORKERS.files)
     if spec is None and workers:
         spec, fw_why = fw.WORKERS, workers
@@ -517,12 +528,12 @@ def plan_for(
     elif nx_target is not None and nx_target.output and not cfg.get("build_command"):
         output, out_why = nx_target.output, f"build target output in {nx_target.path}"
     elif spec is not None and spec.runtime == "node" and spec is not fw.WORKERS:
-        output, out_why = _node_output(spec, tree, root, script, deps)
+        output, out_why = _node_output(spec, tree, out_root, out_script, out_deps)
         if spec.id == "vitepress":
-            vp = outputs.vitepress_root(script, tree, root)
+            vp = outputs.vitepress_root(out_script, tree, out_root)
             cfgp = outputs.read_config(
                 tree,
-                join(root, vp, ".vitepress"),
+                join(out_root, vp, ".vitepress"),
                 tuple(f"config.{e}" for e in ("mts", "ts", "mjs", "js")),
             )
             lit = outputs.literal(cfgp[1], "outDir") if cfgp else None
@@ -536,6 +547,9 @@ def plan_for(
                 output=output,
                 caches=(join(vp, ".vitepress/cache"),),
             )
+        if out_root != root:
+            rel = posixpath.relpath(out_root, root or ".")
+            output, out_why = join(rel, output), f"{out_why}, in {rel}"
     elif spec is fw.WORKERS:
         flag = (
             re.search(r"--outdir[= ](\S+)", script or "")
@@ -587,6 +601,9 @@ def plan_for(
         reasons.append(
             ("python", f"{py.installer or 'no'} dependencies in {display(py.project_dir)}")
         )
+    cache_dirs = spec.caches if spec else ()
+    if out_root != root:
+        cache_dirs = tuple(join(posixpath.relpath(out_root, root or "."), c) for c in cache_dirs)
     framework = Framework(spec.id, spec.name, fw_why) if spec else None
     if framework is None and nx_target is not None and nx_target.framework:
         nx_spec = fw.BY_ID[nx_target.framework]
@@ -600,7 +617,7 @@ def plan_for(
         install_command=install,
         build_command=build,
         output_dir=output or "dist",
-        cache_dirs=spec.caches if spec else (),
+        cache_dirs=cache_dirs,
         env=tuple(sorted(plan_env.items())),
         warnings=tuple(dict.fromkeys(warnings)),
         reasons=tuple(reasons),
