@@ -264,9 +264,44 @@ def _node_output(
             return got[0], f"outputDir in {got[1]}"
     elif sid == "nuxt" and _major(deps.get("nuxt", "")) == 2:
         return "dist", "nuxt 2 generate default"
+    elif sid in ("nuxt", "solidstart", "tanstack-start"):
+        got = _nitro_output(sid, tree, root, deps)
+        if got:
+            return got
     elif sid == "remix" and _remix_vite(tree, root, script):
         return "build/client", "remix vite default"
     return spec.output, f"{spec.name} default"
+
+
+def _vinxi(sid: str, tree: Tree, root: str, deps: Mapping[str, str]) -> bool:
+    """SolidStart 1 and early TanStack Start build with vinxi from an app.config."""
+    if sid == "solidstart":
+        major = _major(deps.get("@solidjs/start", ""))
+        return major is None or major < 2
+    cfg = outputs.read_config(tree, root, outputs.APP_CONFIGS)
+    return sid == "tanstack-start" and bool(cfg and "start/config" in cfg[1])
+
+
+def _nitro_output(
+    sid: str, tree: Tree, root: str, deps: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """The public dir of a Nitro-based framework, from its preset or plugin."""
+    if sid == "nuxt":
+        names = outputs.NUXT_CONFIGS
+    elif _vinxi(sid, tree, root, deps):
+        names = outputs.APP_CONFIGS
+    else:
+        names = outputs.VITE_CONFIGS
+    preset = outputs.nitro_preset(tree, root, names)
+    if preset:
+        return outputs.nitro_public_dir(preset[0]), f"nitro preset {preset[0]} in {preset[1]}"
+    if sid == "tanstack-start" and names == outputs.VITE_CONFIGS:
+        cfg = outputs.read_config(tree, root, names)
+        if cfg and re.search(r"""from\s+['"][^'"]*nitro""", cfg[1]):
+            return ".output/public", f"nitro plugin in {cfg[0]}"
+    if names == outputs.APP_CONFIGS:
+        return ".output/public", "vinxi default"
+    return None
 
 
 def _major(rng: str) -> int | None:
@@ -288,6 +323,8 @@ def _framework_command(
         return "nuxt generate"
     if spec.id == "remix" and _remix_vite(tree, root, script):
         return "remix vite:build"
+    if spec.id in ("solidstart", "tanstack-start"):
+        return "vinxi build" if _vinxi(spec.id, tree, root, deps) else "vite build"
     if spec.id == "vitepress":
         vp = outputs.vitepress_root(None, tree, root)
         return f"vitepress build {vp}".strip()

@@ -119,6 +119,14 @@ FRAMEWORKS: tuple[Spec, ...] = (
         caches=(),
     ),
     Spec(
+        "tanstack-start",
+        "TanStack Start",
+        deps=("@tanstack/react-start", "@tanstack/solid-start", "@tanstack/start"),
+        command="vite build",
+        output="dist/client",
+        caches=("node_modules/.vite",),
+    ),
+    Spec(
         "qwik",
         "Qwik",
         deps=("@builder.io/qwik-city", "@qwik.dev/router", "@builder.io/qwik", "@qwik.dev/core"),

@@ -224,3 +224,29 @@ def vitepress_root(script: str | None, tree: Tree, root: str) -> str:
         if tree.is_dir(join(root, cand, ".vitepress")):
             return cand
     return "docs" if tree.is_dir(join(root, "docs")) else ""
+
+
+#: Nitro presets (Nuxt, SolidStart, TanStack Start) that serve files from somewhere other
+#: than ``.output/public``, by prefix.
+_NITRO_PUBLIC = (
+    ("netlify", "dist"),
+    ("cloudflare-pages", "dist"),
+    ("cloudflare_pages", "dist"),
+    ("vercel", ".vercel/output/static"),
+)
+
+
+def nitro_preset(tree: Tree, root: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """(preset, file) of a literal Nitro ``preset`` in the first existing config file."""
+    cfg = read_config(tree, root, names)
+    preset = literal(cfg[1], "preset") if cfg else None
+    return (preset, cfg[0]) if preset and cfg else None
+
+
+def nitro_public_dir(preset: str) -> str:
+    """Where a Nitro preset puts the static files it serves."""
+    return next((out for pre, out in _NITRO_PUBLIC if preset.startswith(pre)), ".output/public")
+
+
+NUXT_CONFIGS = ("nuxt.config.ts", "nuxt.config.js", "nuxt.config.mjs")
+APP_CONFIGS = ("app.config.ts", "app.config.js", "app.config.mjs")

@@ -108,6 +108,63 @@ CASES = [
         {"package.json": pkg(dependencies={"nuxt": "^2.15.8"})},
         ("nuxt", "npx nuxt generate", "dist", None),
     ),
+    (
+        "nuxt nitro preset vercel",
+        ["nuxt"],
+        {"nuxt.config.ts": "export default defineNuxtConfig({ nitro: { preset: 'vercel' } })"},
+        ("nuxt", "npx nuxt build", ".vercel/output/static", None),
+    ),
+    (
+        "nuxt nitro preset cloudflare-pages",
+        ["nuxt"],
+        {
+            "nuxt.config.ts": "export default defineNuxtConfig({ nitro: { preset: 'cloudflare-pages' } })"
+        },
+        ("nuxt", "npx nuxt build", "dist", None),
+    ),
+    (
+        "solidstart 1 with a server preset",
+        ["@solidjs/start"],
+        {"app.config.ts": "export default defineConfig({ server: { preset: 'netlify' } })"},
+        ("solidstart", "npx vinxi build", "dist", None),
+    ),
+    (
+        "solidstart 2 builds with vite",
+        [],
+        {"package.json": pkg(dependencies={"@solidjs/start": "2.0.0", "vite": "^7"})},
+        ("solidstart", "npx vite build", ".output/public", None),
+    ),
+    (
+        "solidstart 2 with the nitro plugin's netlify preset",
+        [],
+        {
+            "package.json": pkg(dependencies={"@solidjs/start": "^2.1.0", "vite": "^7"}),
+            "vite.config.ts": "import { nitro } from 'nitro/vite'\nexport default { plugins: [nitro({ preset: 'netlify' })] }",
+        },
+        ("solidstart", "npx vite build", "dist", None),
+    ),
+    (
+        "tanstack start",
+        ["@tanstack/react-start", "vite"],
+        {},
+        ("tanstack-start", "npx vite build", "dist/client", "node_modules/.vite"),
+    ),
+    (
+        "tanstack start with the nitro plugin",
+        ["@tanstack/react-start", "vite"],
+        {
+            "vite.config.ts": "import { nitro } from 'nitro/vite'\nexport default { plugins: [nitro()] }"
+        },
+        ("tanstack-start", "npx vite build", ".output/public", None),
+    ),
+    (
+        "tanstack start on vinxi",
+        ["@tanstack/react-start"],
+        {
+            "app.config.ts": "import { defineConfig } from '@tanstack/react-start/config'\nexport default defineConfig({})"
+        },
+        ("tanstack-start", "npx vinxi build", ".output/public", None),
+    ),
 ]
 
 
@@ -140,6 +197,7 @@ def test_every_framework_in_the_table_is_covered() -> None:
         "@solidjs/start",
         "@remix-run/dev",
         "@builder.io/qwik-city",
+        "@tanstack/react-start",
     ],
 )
 def test_meta_frameworks_supersede_vite(meta: str) -> None:
