@@ -1,7 +1,7 @@
 """Benchmark ``pitstop reclassify`` over many stored failed builds (run on purpose).
 
     python bench/bench_reclassify.py [--builds 10000] [--min-lines 200] [--max-lines 2000]
-                                     [--home DIR]
+                                     [--home DIR] [--jobs N]
 
 Creates the builds in a temporary PITSTOP_HOME (or reuses ``--home`` if it already holds
 them): each is a realistic failed log of 200–2000 lines, progress and warning noise
@@ -106,11 +106,11 @@ def generate(home: Path, n_builds: int, lo: int, hi: int, seed: int = 11) -> int
     return total
 
 
-def reclassify(home: Path) -> tuple[float, dict]:
+def reclassify(home: Path, jobs: int) -> tuple[float, dict]:
     env = {**os.environ, "PITSTOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "cli.app", "reclassify", "--json"],
+        [sys.executable, "-m", "cli.app", "reclassify", "--json", "--jobs", str(jobs)],
         env=env,
         capture_output=True,
         text=True,
@@ -125,6 +125,7 @@ def main() -> None:
     ap.add_argument("--min-lines", type=int, default=200)
     ap.add_argument("--max-lines", type=int, default=2000)
     ap.add_argument("--home", type=Path, help="reuse (or create and keep) this PITSTOP_HOME")
+    ap.add_argument("--jobs", type=int, default=0, help="worker processes (0: one per CPU)")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="pitstop-bench-"))
     try:
@@ -140,13 +141,13 @@ def main() -> None:
             with Store(db) as store:
                 ids = [b.id for b in store.failed_builds(0, 10**9)]
                 store.set_diagnoses({i: {"code": "unknown", "rule": "older-rules"} for i in ids})
-        first, report = reclassify(home)
+        first, report = reclassify(home, args.jobs)
         print(
             f"pitstop reclassify: {report['processed']:,} builds in {first:.1f} s "
             f"({report['processed'] / first:,.0f} builds/s; "
             f"{report['changed_total']:,} changed, {report['updated']:,} updated)"
         )
-        second, report = reclassify(home)
+        second, report = reclassify(home, args.jobs)
         print(
             f"pitstop reclassify again (idempotent): {second:.1f} s, "
             f"{report['changed_total'] + report['updated']} changed"
