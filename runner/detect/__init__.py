@@ -24,7 +24,7 @@ from runner.detect.files import (
 )
 from runner.detect.resolve import VersionUnavailable
 from runner.detect.tree import Tree
-from runner.detect.workspace import Workspace, find_workspace
+from runner.detect.workspace import Workspace, find_workspace, member_dirs
 from runner.errors import DetectError
 from runner.models import Framework, PackageManager, Plan, Runtime
 from runner.versions import DEFAULT_NODE_VERSION
@@ -137,6 +137,22 @@ def detect_framework(
             if re.search(rf"(^|[\s;&|]){binary}(\s|$)", script):
                 return spec, f"build script runs {binary}"
     return None, ""
+
+
+def _member_apps(tree: Tree, ws: Workspace, limit: int = 6) -> list[tuple[str, str]]:
+    """(path, framework name) of workspace members with a recognised framework."""
+    apps = []
+    for path in member_dirs(tree, ws):
+        try:
+            member = read_package_json(tree, join(path, "package.json"))
+            spec, _ = detect_framework(tree, path, member, None)
+        except DetectError:
+            continue
+        if spec is not None:
+            apps.append((path, spec.name))
+        if len(apps) >= limit:
+            break
+    return apps
 
 
 def _spec(fid: str) -> fw.Spec:
@@ -619,6 +635,13 @@ def plan_for(
             "no framework recognised, so the output directory is assumed to be dist; set "
             "[build] output_dir in pitstop.toml if it is elsewhere"
         )
+        apps = _member_apps(tree, ws) if ws.kind and ws.root == root else []
+        if apps:
+            warnings.append(
+                f"{display(root)} is a workspace root ({ws.kind}); its apps: "
+                + ", ".join(f"{path} ({name})" for path, name in apps)
+                + " — pass --root <app> (or [build] root in pitstop.toml) to build one"
+            )
     reasons.append(("output", out_why))
 
     if cfg.get("install_command"):

@@ -134,3 +134,31 @@ def find_workspace(tree: Tree, app_root: str) -> Workspace:
         )
     pkg = read_package_json(tree, join(app_root, "package.json"))
     return Workspace(app_root, None, (), _tools(tree, app_root), pkg, warnings)
+
+
+def member_dirs(tree: Tree, ws: Workspace, limit: int = 50) -> list[str]:
+    """Tree paths of workspace members with a package.json, for globs of the form
+    ``dir``, ``dir/*`` (negations honoured, deeper globs skipped)."""
+    found: list[str] = []
+    for pat in ws.patterns:
+        if pat.startswith("!"):
+            continue
+        clean = posixpath.normpath(pat.strip().removeprefix("./"))
+        if clean.endswith("/*") and "*" not in clean[:-2]:
+            parent = join(ws.root, clean[:-2])
+            cands = [join(parent, name) for name in sorted(tree.listdir(parent))]
+        elif "*" not in clean:
+            cands = [join(ws.root, clean)]
+        else:
+            continue
+        for cand in cands:
+            rel = posixpath.relpath(cand, ws.root or ".")
+            if (
+                tree.is_file(join(cand, "package.json"))
+                and cand not in found
+                and matches_workspaces(rel, ws.patterns)
+            ):
+                found.append(cand)
+            if len(found) >= limit:
+                return found
+    return found

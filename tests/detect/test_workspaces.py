@@ -282,3 +282,30 @@ def test_project_json_without_nx_json_is_not_nx() -> None:
 
     with pytest.raises(DetectError, match="nothing to build"):
         plan(files, "apps/shop")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "apps"),
+    [
+        (["apps/*", "packages/*"], "apps/site (Astro), apps/web (Vite)"),
+        (["./apps/*", "!apps/web"], "apps/site (Astro)"),
+        (["apps/site"], "apps/site (Astro)"),
+    ],
+)
+def test_workspace_root_without_a_framework_names_its_apps(patterns: list[str], apps: str) -> None:
+    files = {
+        "package.json": pkg(workspaces=patterns, build="turbo run build"),
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "apps/web/package.json": APP,
+        "apps/site/package.json": pkg(name="site", dependencies={"astro": "^5"}),
+        "apps/api/package.json": pkg(name="api", build="tsc"),
+        "packages/ui/package.json": pkg(name="ui", build="tsup"),
+    }
+    p = plan(files)
+    hint = [w for w in p.warnings if "is a workspace root" in w]
+    assert hint and f"its apps: {apps} — pass --root" in hint[0]
+
+
+def test_single_app_gets_no_workspace_hint() -> None:
+    p = plan({"package.json": pkg(build="node build.js"), "package-lock.json": "{}"})
+    assert not any("workspace root" in w for w in p.warnings)
