@@ -171,7 +171,8 @@ def print_diagnosis(console: Console, diagnosis: dict[str, Any]) -> None:
     if diagnosis.get("secondary"):
         body.append("also: " + ", ".join(diagnosis["secondary"]), style="dim")
     console.print(
-        Panel(body, title=f"why: {diagnosis['code']}", title_align="left", border_style="red")
+        Panel(body, title=f"why: {diagnosis['code']}", title_align="left", border_style="red"),
+        soft_wrap=False,
     )
 
 

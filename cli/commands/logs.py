@@ -10,7 +10,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("logs")(logs)
+    app.command("logs", context_settings={"ignore_unknown_options": True})(logs)
 
 
 def logs(

@@ -8,7 +8,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("why")(why)
+    app.command("why", context_settings={"ignore_unknown_options": True})(why)
 
 
 def why(
