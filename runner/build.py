@@ -35,6 +35,10 @@ from runner.provision import TOOLCHAIN_MOUNT, TOOLCHAIN_VOLUME
 
 WORKSPACE = "/workspace"
 
+#: ``rule`` of a diagnosis the runner knew without reading the log (a provision exit code,
+#: a planning error); re-classification keeps such verdicts.
+RUNNER_RULE = "runner"
+
 #: Variable names whose values are masked in every log line, as hosted build systems do.
 SECRET_NAME = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|AUTH|(^|_)(API_?)?KEY($|_)", re.I
@@ -609,6 +613,7 @@ class Build:
                     "fix": hint,
                     "evidence": [],
                     "secondary": [],
+                    "rule": RUNNER_RULE,  # known without reading the log
                 }
         finished = time.time()
         self.writer.close()

@@ -55,8 +55,13 @@ def classifier_inputs(record: BuildRecord) -> dict[str, Any]:
 def runner_known(diagnosis: dict[str, Any] | None) -> bool:
     """Whether a stored diagnosis came from what the runner knew rather than from the log
     (a provision exit code, a planning error): such a verdict is kept, as the build did."""
+    from runner.build import RUNNER_RULE
+
     if not diagnosis or not diagnosis.get("code") or diagnosis["code"] == "unknown":
         return False
+    if diagnosis.get("rule") == RUNNER_RULE:
+        return True
+    # builds stored before the marker existed
     return "rule" not in diagnosis and "category" not in diagnosis and "evidence" in diagnosis
 
 
