@@ -1,7 +1,8 @@
 """Python projects: the interpreter version, the dependency installer and a virtualenv.
 
 Version order: ``PYTHON_VERSION`` → ``.python-version`` → ``runtime.txt`` →
-``.tool-versions`` → ``requires-python`` (PEP 621, or Poetry's ``python`` dependency) →
+``.tool-versions`` → ``build.tools.python`` in ``.readthedocs.yaml`` → ``requires-python``
+(PEP 621, or Poetry's ``python`` dependency) →
 :data:`~runner.detect.resolve.DEFAULT_PYTHON_VERSION`.  Dependencies come from
 ``requirements.txt`` (pip), ``uv.lock`` (uv), ``poetry.lock`` / ``[tool.poetry]``
 (Poetry), ``Pipfile`` (Pipenv) or a ``pyproject.toml`` (pip, the project itself), installed
@@ -60,6 +61,19 @@ def _tool_versions(text: str, names: tuple[str, ...]) -> str | None:
     return None
 
 
+_RTD_PYTHON = re.compile(
+    r"^build:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+tools:[ \t]*\n"
+    r"(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+python:[ \t]*[\"']?(\d+\.\d+(?:\.\d+)?)[\"']?[ \t]*(?:#.*)?$",
+    re.M,
+)
+
+
+def _rtd_python(text: str) -> str | None:
+    """``build.tools.python`` of a Read the Docs config, when it is a CPython X.Y."""
+    m = _RTD_PYTHON.search(text if text.endswith("\n") else text + "\n")
+    return m.group(1) if m else None
+
+
 def _version(
     tree: Tree,
     root: str,
@@ -88,6 +102,13 @@ def _version(
         found = _tool_versions(text, ("python",)) if text is not None else None
         if found:
             return resolve.resolve_python_exact(found, path), path
+    for folder in ancestors(root):
+        for name in (".readthedocs.yaml", ".readthedocs.yml"):
+            path = join(folder, name)
+            text = tree.read_text(path)
+            found = _rtd_python(text) if text is not None else None
+            if found:
+                return resolve.resolve_python_exact(found, path), f"build.tools.python in {path}"
     if pyproject:
         spec = (pyproject.get("project") or {}).get("requires-python")
         where = f"requires-python in {pyproject_path}"

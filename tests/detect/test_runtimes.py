@@ -181,6 +181,8 @@ def test_garbage_node_request_is_a_detect_error_naming_the_file() -> None:
 
 MKDOCS = {"mkdocs.yml": "site_name: Docs\n", "requirements.txt": "mkdocs==1.6.1\n"}
 
+RTD = 'version: 2\nbuild:\n  os: ubuntu-22.04\n  tools:\n    nodejs: "20"\n    python: "3.12"\n'
+
 PY_CASES = [
     ({}, {}, DEFAULT_PYTHON_VERSION, "pitstop default"),
     ({"runtime.txt": "python-3.11.4\n"}, {}, "3.11.4", "runtime.txt"),
@@ -212,6 +214,23 @@ PY_CASES = [
         {},
         "3.14",
         "tool.poetry",
+    ),
+    # Read the Docs' build.tools.python: after the version files, before requires-python
+    (
+        {
+            ".readthedocs.yaml": RTD,
+            "pyproject.toml": '[project]\nname = "d"\nrequires-python = ">=3.9"\n',
+        },
+        {},
+        "3.12",
+        "build.tools.python in .readthedocs.yaml",
+    ),
+    ({".readthedocs.yml": RTD, "runtime.txt": "3.10"}, {}, "3.10", "runtime.txt"),
+    (
+        {".readthedocs.yaml": "version: 2\nbuild:\n  tools:\n    python: mambaforge-22.9\n"},
+        {},
+        DEFAULT_PYTHON_VERSION,
+        "pitstop default",
     ),
 ]
 
