@@ -498,7 +498,13 @@ def plan_for(
     if spec is not None and spec.runtime == "hugo" and hugo_request:
         runtimes.append(Runtime("hugo", hugo_request[0].lstrip("v"), hugo_request[1]))
     elif spec is not None and spec.runtime == "hugo":
-        reasons.append(("hugo", "the image's hugo (set HUGO_VERSION to pin one)"))
+        npm_hugo = next((d for d in fw.HUGO_PACKAGES if d in deps), None)
+        if npm_hugo and script is not None:
+            reasons.append(
+                ("hugo", f"{npm_hugo} {deps[npm_hugo]} in {pkg_path} (the build script runs it)")
+            )
+        else:
+            reasons.append(("hugo", "the image's hugo (set HUGO_VERSION to pin one)"))
 
     # ---- build command ------------------------------------------------------------------
     nx_target = nx.nx_build(tree, root, ws.root, pkg) if is_node and script is None else None

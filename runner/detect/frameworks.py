@@ -226,6 +226,9 @@ WORKERS = Spec(
     output="dist",
 )
 
+#: npm packages that install a hugo binary for the project's scripts.
+HUGO_PACKAGES = ("hugo-extended", "hugo-bin", "hugo-bin-extended")
+
 #: Hugo's older config names count only when they look like Hugo (a baseURL key).
 HUGO_LEGACY = ("config.toml", "config.yaml", "config.yml", "config.json")
 

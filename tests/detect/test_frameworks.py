@@ -585,3 +585,20 @@ def test_build_script_without_a_framework_assumes_dist_and_warns() -> None:
     p = plan({"package.json": pkg(build="rollup -c"), **LOCK})
     assert p.framework is None and p.output_dir == "dist"
     assert any("output_dir" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize(
+    ("package", "reason"),
+    [
+        (
+            pkg(build="hugo --minify", devDependencies={"hugo-extended": "0.139.0"}),
+            "hugo-extended 0.139.0 in package.json",
+        ),
+        (pkg(devDependencies={"hugo-extended": "0.139.0"}), "the image's hugo"),
+        (pkg(build="hugo --minify"), "the image's hugo"),
+    ],
+)
+def test_hugo_binary_source(package: str, reason: str) -> None:
+    p = plan({"hugo.toml": 'baseURL = "/"\n', "package.json": package, **LOCK})
+    assert p.framework is not None and p.framework.id == "hugo"
+    assert reason in dict(p.reasons)["hugo"]
