@@ -2,8 +2,9 @@
 
 Cleaning never adds or removes lines, so line numbers in a diagnosis still point at the
 text the user pasted. Handles ANSI colours, carriage-return progress output, timestamp
-prefixes (GitHub Actions, Cloudflare Pages, Vercel, Netlify, ISO-8601) and GitHub's
-``##[group]`` / ``::group::`` markers.
+prefixes (GitHub Actions, Cloudflare Pages, Vercel, Netlify, ISO-8601, docker build,
+Cloud Foundry, Heroku, numbered log viewers), monorepo task prefixes (``web:build:``)
+and GitHub's ``##[group]`` / ``::group::`` markers.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ _PREFIXES = re.compile(
     r"\ufeff"
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?[ \t]+"  # ISO
     r"|\[\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?\][ \t]+"  # Vercel: [12:34:56.789]
+    r"|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?[ \t]*\|[ \t]?"  # copied log tables: 12:34:56.789 |
     r"|\d{2}:\d{2}:\d{2}\.\d{3}[ \t]+"  # Cloudflare Pages / Vercel: 12:34:56.789
     r"|\d{1,2}:\d{2}:\d{2} ?[AP]M:[ \t]*"  # Netlify: 1:23:45 PM:
+    r"|#\d+ \d+\.\d+[ \t]+"  # docker build (plain progress): #8 12.34
+    r"|\d{1,4}\.\d{2,3}[ \t]+(?=\S)"  # docker build (error summary): 59.96
+    r"|\d{1,6} \| (?=\S)"  # numbered log viewers (CodeBuild, GitHub): 249 |
+    r"|\[(?:STG|APP|API|RTR|DEA|CELL)/\d+\][ \t]+(?:OUT|ERR)[ \t]+"  # Cloud Foundry
+    r"|remote: "  # git push deploys (Heroku, Dokku)
+    r"|[\w@][\w@/.-]*:[A-Za-z][\w:-]*: "  # monorepo task prefixes (turbo): web:build:
     r")"
 )
 _GH_MARKER = re.compile(

@@ -45,8 +45,11 @@ class Rule:
     defaults: tuple[tuple[str, str], ...] = field(default=())
 
 
-NPM = r"^npm (?:error|ERR!)"  # npm ≥ 10 prints "npm error", older "npm ERR!"
-PNPM = r"^\s*ERR_PNPM_"  # pnpm errors start the line; its warnings start with "WARN"
+# npm ≥ 10 prints "npm error", older "npm ERR!"; a CI or task prefix may come first
+NPM = r"(?:^|\s)npm (?:error|ERR!)"
+# pnpm errors start the line (after any prefix); its warnings start with "WARN" and put
+# codes in parentheses
+PNPM = r"(?:^|\s)ERR_PNPM_"
 SH = r"(?:^|\s)(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:\d+: |line \d+: )?"
 INSTALL = ("install",)
 BUILD = ("build",)
@@ -86,6 +89,27 @@ RULES: tuple[Rule, ...] = (
         ),
         priority=90,
         defaults=(("found", "nothing"), ("dir", "the output directory")),
+    ),
+    Rule(
+        id="platform-output-missing",
+        hints=("no output directory named", "deploy directory", 'output directory "'),
+        code="output_dir_missing",
+        category="output",
+        fault="user",
+        title='The build finished but its output directory "{dir}" does not exist',
+        explanation='The build command succeeded, yet the hosting platform found no "{dir}" '
+        "to publish.",
+        fix="Set the output (publish) directory to the folder your build writes (Vite: "
+        "dist, Next static export: out, Astro: dist, CRA: build), or make the build write "
+        "to {dir}.",
+        patterns=(
+            r'No Output Directory named "(?P<dir>[^"]+)" found after the Build completed',
+            r"Deploy directory '(?P<dir>[^']+)' does not exist",  # Netlify
+            r'The deploy directory "(?P<dir>[^"]+)" has not been found',  # netlify-cli
+            r'Output directory "(?P<dir>[^"]+)" not found',  # Cloudflare Pages
+        ),
+        priority=88,
+        defaults=(("dir", "the output directory"),),
     ),
     Rule(
         id="pitstop-clone",
@@ -162,7 +186,7 @@ RULES: tuple[Rule, ...] = (
             PNPM + r"(?:OUTDATED_LOCKFILE|FROZEN_LOCKFILE_WITH_OUTDATED_LOCKFILE"
             r"|LOCKFILE_CONFIG_MISMATCH|NO_LOCKFILE)\b",
             r"Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`",
-            r"YN0028: .*\blockfile would have been modified by this install",
+            r"YN0028: .*\blockfile would have been (?:modified|created) by this install",
             r"lockfile had changes, but lockfile is frozen",
         ),
         priority=80,
@@ -364,6 +388,21 @@ RULES: tuple[Rule, ...] = (
         phases=INSTALL,
     ),
     Rule(
+        id="corepack-signature",
+        hints=("cannot find matching keyid",),
+        code="integrity_error",
+        category="install",
+        fault="platform",
+        title="corepack could not verify the package manager's signature",
+        explanation="corepack checks the signature of the package manager it downloads "
+        "against the npm registry keys it ships with, and the key used is newer than it "
+        "knows (the registry rotated its signing keys).",
+        fix="Use a newer corepack (npm install -g corepack@latest, or a newer Node image); "
+        "as a stopgap COREPACK_INTEGRITY_KEYS=0 skips the check.",
+        patterns=(r"(?:^|\s)(?:Internal )?Error: Cannot find matching keyid: \{",),
+        priority=79,
+    ),
+    Rule(
         id="native-missing-header",
         hints=(": fatal error: ",),
         defaults=(("header", "a system header"),),
@@ -400,6 +439,44 @@ RULES: tuple[Rule, ...] = (
         priority=68,
     ),
     Rule(
+        id="prebuilt-binary-download",
+        hints=("status code ", "err! sharp "),
+        code="network_error",
+        category="install",
+        fault="platform",
+        title="An install script could not download a prebuilt binary from {host}",
+        explanation="A package's install script downloads a prebuilt native binary (sharp's "
+        "libvips, for one) and the download failed; building from source "
+        "failed after it.",
+        fix="Allow network access to {host} during install (or set the package's mirror "
+        "variable); if the URL is gone for good, upgrade the package to a version whose "
+        "binaries are still published.",
+        patterns=(
+            r"^ERROR: https?://(?P<host>[^/\s]+)/\S+ status code (?P<status>\d{3})",
+            r"ERR! sharp (?:read |connect |getaddrinfo )?(?P<reason>E[A-Z]{3,})\b",
+        ),
+        context=(r"Downloading https?://(?P<host>[^/\s]+)",),
+        context_lines=0,
+        priority=71,
+        defaults=(("host", "its download host"),),
+    ),
+    Rule(
+        id="sharp-install",
+        hints=("sharp: installation error",),
+        code="native_build_failed",
+        category="install",
+        fault="user",
+        title="sharp could not install libvips: {message}",
+        explanation="sharp needs a libvips binary for this platform and could not install "
+        "one: {message}",
+        fix="Use a sharp version with prebuilt binaries for this platform (see "
+        "https://sharp.pixelplumbing.com/install), or install libvips in the build image.",
+        patterns=(r"sharp: Installation error: (?P<message>.+)",),
+        priority=71,
+        unmasked=("message",),
+        defaults=(("message", "see the evidence"),),
+    ),
+    Rule(
         id="wrong-package-manager",
         hints=("configured to use",),
         code="wrong_package_manager",
@@ -410,13 +487,40 @@ RULES: tuple[Rule, ...] = (
         "different package manager refused to run.",
         fix="Install with {wanted} (pitstop follows packageManager; check pitstop.toml or "
         "--install overrides), or update the packageManager field.",
-        patterns=(r"This project is configured to use (?P<wanted>\w+)",),
+        patterns=(r"This project is configured to use (?P<wanted>npm|pnpm|yarn|bun)\b",),
         priority=77,
         defaults=(("wanted", "another package manager"),),
     ),
     Rule(
+        id="package-manager-version",
+        hints=("err_pnpm_bad_pm_version", "[error] this project is configured to use"),
+        code="wrong_package_manager",
+        category="install",
+        fault="user",
+        title="The project pins {pm} {wanted}, but {pm} {found} ran",
+        explanation='package.json ("packageManager" or "devEngines") asks for {pm} {wanted} '
+        "and {pm} {found} refused to run in its place.",
+        fix="Run the pinned version (corepack enable, or pitstop.toml), or update the "
+        "packageManager field to the version the build uses.",
+        patterns=(
+            r"(?:ERR_PNPM_BAD_PM_VERSION\s+|\[ERROR\] )This project is configured to use "
+            r"v?(?P<wanted>\d\S*) of (?P<pm>\w+)\. Your current \w+ is v?(?P<found>\S+)",
+        ),
+        priority=77,
+        unmasked=("pm",),
+        defaults=(
+            ("pm", "the package manager"),
+            ("wanted", "a pinned version"),
+            ("found", "another version"),
+        ),
+    ),
+    Rule(
         id="python-version",
-        hints=("pyenv: version", "require a different python version"),
+        hints=(
+            "pyenv: version",
+            "require a different python version",
+            "supported python versions",
+        ),
         code="python_version_unavailable",
         category="init",
         fault="user",
@@ -429,6 +533,7 @@ RULES: tuple[Rule, ...] = (
             r"pyenv: version .(?P<wanted>[^'`\s]+). is not installed",
             r"Ignored the following versions that require a different python version: "
             r"\S+ Requires-Python (?P<wanted>[^;]+)",
+            r"Unable to find any supported Python versions",  # Vercel
         ),
         priority=78,
         defaults=(("wanted", "of the required version"),),
@@ -436,8 +541,8 @@ RULES: tuple[Rule, ...] = (
     # ---- network -----------------------------------------------------------------------
     Rule(
         id="network-fonts",
-        hints=("fonts.googleapis.com", "fonts.gstatic.com"),
-        defaults=(("host", "the font host"),),
+        hints=("fonts.googleapis.com", "fonts.gstatic.com", "failed to fetch"),
+        defaults=(("host", "fonts.googleapis.com"),),
         code="network_error",
         category="build",
         fault="platform",
@@ -449,6 +554,11 @@ RULES: tuple[Rule, ...] = (
         patterns=(
             r"(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|Could not resolve host:) "
             r"(?P<host>fonts\.(?:googleapis|gstatic)\.com)",
+            # next/font: node-fetch failure, turbopack's request failures, and the
+            # summaries webpack and turbopack print for them
+            r"(?:request to|while requesting|when requesting) https?://"
+            r"(?P<host>fonts\.(?:googleapis|gstatic)\.com)",
+            r"Failed to fetch (?:font )?[`\"'][^`\"']+[`\"'](?:\.| from Google Fonts)",
         ),
         priority=67,
     ),
@@ -478,7 +588,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="network-host",
-        hints=("getaddrinfo", "could not resolve host", "connect e", "typeerror: fetch failed"),
+        hints=(
+            "getaddrinfo",
+            "could not resolve host",
+            "connect e",
+            "typeerror: fetch failed",
+            "fetcherror: request to",
+        ),
         code="network_error",
         category="build",
         fault="platform",
@@ -492,10 +608,29 @@ RULES: tuple[Rule, ...] = (
             r"Could not resolve host: (?P<host>[\w.-]+)",
             r"connect (?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH) (?P<host>[\w.:-]+)",
             r"^TypeError: fetch failed",
+            r"FetchError: request to https?://(?P<host>[^/\s:]+)\S* failed, reason:",
         ),
         context=(r"hostname: '(?P<host>[^']+)'", r"ENOTFOUND (?P<host>[\w.-]+)"),
         priority=65,
         defaults=(("host", "a remote host"),),
+    ),
+    Rule(
+        id="bun-network",
+        hints=("downloading package manifest", "downloading tarball"),
+        code="network_error",
+        category="install",
+        fault="platform",
+        title="bun could not download {package} ({reason})",
+        explanation="bun install could not reach the registry for {package}: {reason}.",
+        fix="Check the registry URL (bunfig.toml, .npmrc) and the proxy settings; retry "
+        "when the registry is reachable.",
+        patterns=(
+            r"^error: (?P<reason>Connection\w*|\w*Timeout|\w*TimedOut|\w*Unreachable|DNS\w*) "
+            r"downloading (?:package manifest|tarball) (?P<package>\S+)",
+        ),
+        priority=66,
+        phases=INSTALL,
+        defaults=(("package", "a package"), ("reason", "a network error")),
     ),
     # ---- build -------------------------------------------------------------------------
     Rule(
@@ -538,7 +673,7 @@ RULES: tuple[Rule, ...] = (
         fix='Add "{script}" to "scripts" in package.json, or set the build command to a '
         "script that exists.",
         patterns=(
-            r"Missing script: \"?(?P<script>[^\"\s]+)\"?",
+            r"(?i:missing script): \"?(?P<script>[^\"\s]+)\"?",  # npm ≤ 6: lowercase
             r"^(?:error )?Command \"(?P<script>[^\"]+)\" not found\.?$",
             r"^error: Script not found \"(?P<script>[^\"]+)\"",
         ),
@@ -607,6 +742,47 @@ RULES: tuple[Rule, ...] = (
         priority=75,
     ),
     Rule(
+        id="pnpm-workspace-packages",
+        hints=("packages field missing or empty",),
+        code="config_error",
+        category="install",
+        fault="user",
+        title="pnpm-workspace.yaml has no packages field",
+        explanation="pnpm found a pnpm-workspace.yaml without a packages list; pnpm 10 "
+        "refuses to install from it.",
+        fix="Add the workspace globs to pnpm-workspace.yaml (packages: ['.'] for a single "
+        "package), or delete the file if the project is not a workspace.",
+        patterns=(r"ERROR\s+packages field missing or empty",),
+        priority=75,
+    ),
+    Rule(
+        id="package-manager-spec",
+        hints=("invalid package manager specification",),
+        code="config_error",
+        category="install",
+        fault="user",
+        title='package.json has an invalid "packageManager" field',
+        explanation='corepack could not read the "packageManager" field in {file}.',
+        fix='Write it as name@exact-version, e.g. "packageManager": "pnpm@9.15.0".',
+        patterns=(r"Invalid package manager specification in (?P<file>\S+?);",),
+        priority=76,
+        defaults=(("file", "package.json"),),
+    ),
+    Rule(
+        id="next-on-pages-edge",
+        hints=("not configured to run with the edge runtime",),
+        code="config_error",
+        category="build",
+        fault="user",
+        title="Some routes are not configured for the Edge Runtime",
+        explanation="@cloudflare/next-on-pages needs every non-static route to run on the "
+        "Edge Runtime, and the routes listed below do not.",
+        fix="Add export const runtime = 'edge' to each listed route (or its layout), or "
+        "deploy with an adapter that supports the Node.js runtime.",
+        patterns=(r"The following routes were not configured to run with the Edge Runtime",),
+        priority=70,
+    ),
+    Rule(
         id="webpack-config",
         hints=("invalid configuration object",),
         code="config_error",
@@ -657,6 +833,28 @@ RULES: tuple[Rule, ...] = (
         priority=66,
     ),
     Rule(
+        id="optional-native-binary",
+        hints=("cannot find module",),
+        code="module_not_found",
+        category="build",
+        fault="user",
+        title="The platform binary {module} is not installed",
+        explanation="A tool loads a prebuilt binary from an optional, platform-specific "
+        "package ({module}), and it is missing: the lockfile was made on another OS or "
+        "CPU and npm skipped the optional dependency for this one (npm/cli#4828), or "
+        "optional dependencies were omitted.",
+        fix="Delete node_modules and the lockfile and install again on (or for) this "
+        "platform, or list {module} under optionalDependencies; do not install with "
+        "--omit=optional.",
+        patterns=(
+            r"Cannot find module '?(?P<module>(?:@[\w.-]+/)?[\w.-]*?(?:linux|darwin|win32|"
+            r"freebsd|android)-(?:x64|arm64|ia32|arm|riscv64|s390x|ppc64)[\w.-]*?)'?"
+            r"(?:\.|'|\s|$)",
+        ),
+        priority=61,
+        defaults=(("module", "for this platform"),),
+    ),
+    Rule(
         id="module-not-found",
         hints=(
             "failed to resolve import",
@@ -664,6 +862,7 @@ RULES: tuple[Rule, ...] = (
             "can't resolve '",
             "cannot find module '",
             "cannot find package '",
+            "cannot resolve dependency '",
         ),
         defaults=(("module", "a module"),),
         code="module_not_found",
@@ -682,6 +881,7 @@ RULES: tuple[Rule, ...] = (
             r"error TS(?:2307|2792): Cannot find module '(?P<module>[^']+)'",
             r"Cannot find (?:module|package) '(?P<module>[^']+)'"
             r"(?: imported from (?P<importer>\S+))?",
+            r"Cannot resolve dependency '(?P<module>[^']+)'",  # parcel 1
         ),
         priority=60,
     ),
@@ -770,10 +970,28 @@ RULES: tuple[Rule, ...] = (
         explanation="The type check failed: {message}",
         fix="Fix the reported types, or run the type check separately from the bundler "
         "while you migrate.",
-        patterns=(r"error TS(?P<tscode>\d{4,5}): (?P<message>.+)",),
+        patterns=(
+            r"error TS(?P<tscode>\d{4,5}): (?P<message>.+)",
+            r"error ts\((?P<tscode>\d{4,5})\): (?P<message>.+)",  # astro check
+        ),
         priority=55,
         group="error TS{tscode}",
         defaults=(("tscode", "????"), ("message", "see the evidence")),
+    ),
+    Rule(
+        id="next-type-error",
+        hints=("type error: ",),
+        code="typescript_error",
+        category="build",
+        fault="user",
+        title="TypeScript found type errors",
+        explanation="next build type-checks the project and stopped at: {message}",
+        fix="Fix the reported types (run tsc --noEmit locally to see them all), or set "
+        "typescript.ignoreBuildErrors while you migrate.",
+        patterns=(r"^Type error: (?P<message>.+)",),
+        priority=55,
+        unmasked=("message",),
+        defaults=(("message", "see the evidence"),),
     ),
     Rule(
         id="lint",
@@ -786,7 +1004,7 @@ RULES: tuple[Rule, ...] = (
         fix="Fix the reported problems (eslint --fix handles many), or run the linter "
         "outside the build.",
         patterns=(
-            r"^\s+\d+:\d+\s+error\s+(?P<message>.+?)\s{2,}(?P<rule>[@\w/-]+)$",
+            r"^\s*\d+:\d+\s+error\s+(?P<message>.+?)\s{2,}(?P<rule>[@\w/-]+)$",
             r"✖ \d+ problems? \([1-9]\d* errors?",
         ),
         priority=57,
@@ -815,6 +1033,28 @@ RULES: tuple[Rule, ...] = (
             r"✘ \[ERROR\] (?P<message>(?:Unexpected|Expected|Unterminated) .+)",
         ),
         priority=50,
+        unmasked=("message",),
+        defaults=(("message", "see the evidence"),),
+    ),
+    Rule(
+        id="bundler-parse-error",
+        hints=("unexpected", "expected", "syntax error"),
+        after=("build failed in", "failed to compile"),
+        code="syntax_error",
+        category="build",
+        fault="user",
+        title="Syntax error: {message}",
+        explanation="The bundler could not parse a file: {message}",
+        fix="Fix the syntax at the reported location; if the location is generated code "
+        "(minified chunks), suspect a plugin or bundler version and try the previous one.",
+        patterns=(
+            # esbuild's messages rethrown by vite/astro after "x Build failed in ...ms"
+            r'^\s*(?P<message>(?:Syntax error|Unexpected|Expected) "[^"]*"'
+            r'(?: but found "[^"]*")?)\s*$',
+            # SWC (next build): "Error:   x Expected '</', got '}'"
+            r"^(?:Error:)?\s*[x×] (?P<message>(?:Unexpected|Expected) .+)",
+        ),
+        priority=52,
         unmasked=("message",),
         defaults=(("message", "see the evidence"),),
     ),
@@ -850,10 +1090,10 @@ GENERIC_TRAILERS: tuple[str, ...] = (
 # any rule pattern matches contains at least one of them; the
 # fixture tests check this. Keep the list short: each entry is one pass over the log.
 SCAN: tuple[str, ...] = (
-    "err", "fail", "fatal", "pitstop: ", "yn0028", "configured to use", "pyenv: ",
+    "err", "fail", "fatal", "pitstop: ", "yn0028", "configured to", "pyenv: ",
     "could not resolve", "getaddrinfo", "connect e", "enospc", "no space left", "not found",
     "env", "invalid configuration", "not exported", "cannot", "denied", "is not defined",
-    "is not a function", "is not iterable",
+    "is not a function", "is not iterable", "deploy directory", "fonts.g", "expected",
 )  # fmt: skip
 
 # Literals (lowercase) whose presence makes a line worth testing against ERRORISH.
