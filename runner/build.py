@@ -20,7 +20,12 @@ from typing import Any
 from runner import events as ev
 from runner.build_cache import BuildCaches
 from runner.cache import digest_files
-from runner.container_env import CA_PATH, container_environment, host_ca_bundle
+from runner.container_env import (
+    CA_PATH,
+    PACKAGE_MANAGER_ENV,
+    container_environment,
+    host_ca_bundle,
+)
 from runner.errors import (
     DetectError,
     EnvironmentProblem,
@@ -436,6 +441,8 @@ class Build:
         prov = provisioning_for(self.plan, env=self.host_env) if self.plan else Provisioning()
         self._provisioning = prov
         extra = prov.container_env()
+        if self.plan:
+            extra.update(PACKAGE_MANAGER_ENV.get(self.plan.package_manager.name, {}))
         extra.update(dict(self.plan.env) if self.plan else {})
         extra.update(dict(self.request.env))
         extra.update(dict(self.request.secrets))

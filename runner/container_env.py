@@ -46,8 +46,6 @@ BASE_ENV = {
 STORE_ENV = {
     "YARN_CACHE_FOLDER": "/home/pitstop/.cache/yarn",  # yarn classic
     "YARN_GLOBAL_FOLDER": "/home/pitstop/.cache/yarn-berry",  # yarn 2+ global cache
-    "npm_config_store_dir": "/home/pitstop/.cache/pnpm-store",
-    "pnpm_config_store_dir": "/home/pitstop/.cache/pnpm-store",
     "BUN_INSTALL_CACHE_DIR": "/home/pitstop/.cache/bun",
     "PIP_CACHE_DIR": "/home/pitstop/.cache/pip",
 }
@@ -57,6 +55,14 @@ STORE_ENV = {
 class ContainerEnvironment:
     env: dict[str, str]
     extra_hosts: dict[str, str] = field(default_factory=dict)
+
+
+#: Per package manager: settings that would make other tools warn if set for every build.
+#: pnpm reads only ``npm_config_store_dir`` (``pnpm_config_*`` and ``PNPM_HOME`` do not move
+#: the store onto the volume: pnpm then picks a store beside the project); npm warns about it.
+PACKAGE_MANAGER_ENV = {
+    "pnpm": {"npm_config_store_dir": "/home/pitstop/.cache/pnpm-store"},
+}
 
 
 def host_ca_bundle(host_env: Mapping[str, str]) -> Path | None:

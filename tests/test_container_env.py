@@ -67,17 +67,18 @@ def test_host_bundle_prefers_ssl_cert_file(tmp_path) -> None:
 
 def test_package_manager_stores_live_on_the_shared_cache_volume() -> None:
     from runner.build import STORE_VOLUMES
+    from runner.container_env import PACKAGE_MANAGER_ENV
 
     env = container_environment({}, with_ca=False).env
     mounts = set(STORE_VOLUMES.values())
     for name in (
         "YARN_CACHE_FOLDER",
         "YARN_GLOBAL_FOLDER",
-        "npm_config_store_dir",
         "BUN_INSTALL_CACHE_DIR",
         "PIP_CACHE_DIR",
     ):
         assert any(env[name].startswith(m + "/") for m in mounts), name
+    assert PACKAGE_MANAGER_ENV["pnpm"]["npm_config_store_dir"].startswith(tuple(mounts))
 
 
 @pytest.mark.parametrize(

@@ -129,13 +129,12 @@ def _build_in_viewer(app_ctx: Any, request: Any, cancel: threading.Event) -> Non
         request,
         store=app_ctx.store,
         paths=app_ctx.paths,
-        emit=lambda event: None,
+        emit=lambda event: None,  # the viewer follows the build through the store
         connect_engine=app_ctx.connect_engine,
         ensure_image=app_ctx.ensure_image,
         cancel=cancel,
     )
     viewer = PitstopApp(app_ctx.store, runner.build_id, run=runner.run, cancel=cancel)
-    runner.emit = viewer.sink
     result = viewer.run()
     if viewer.error is not None:
         raise viewer.error
