@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PITSTOP = str(Path(sys.executable).with_name("pitstop"))
+#: App roots of the examples that are workspaces (built with ``--root``).
+APP_ROOTS = {"pnpm-workspace": "apps/web"}
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "b",
     "GIT_AUTHOR_EMAIL": "b@example.com",
@@ -68,9 +70,10 @@ def copy_tracked(source: Path, dest: Path) -> None:
         shutil.copy2(source / rel, dest / rel)
 
 
-def touch_source(repo: Path) -> None:
-    """A change that misses the output memo but not the dependencies."""
-    marker = repo / "pitstop-bench.txt"
+def touch_source(repo: Path, app_root: str) -> None:
+    """A change that misses the output memo but not the dependencies (inside the app root:
+    a file elsewhere in a workspace does not reach the app's output)."""
+    marker = repo / app_root / "pitstop-bench.txt"
     marker.write_text(str(uuid.uuid4()))
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "touch")
@@ -82,9 +85,11 @@ def median(values: list[float]) -> str:
 
 def bench(example: str, runs: int, work: Path) -> None:
     repo = work / example
+    app_root = APP_ROOTS.get(example, ".")
+    root_args = ("--root", app_root) if example in APP_ROOTS else ()
     copy_tracked(ROOT / "examples" / example, repo)
     git(repo, "init", "-q", "-b", "main")
-    touch_source(repo)
+    touch_source(repo, app_root)
     cold, warm, hit, first, framework, unchanged = [], [], [], [], [], []
     for run in range(runs):
         prefix = f"pitstop-bench-{uuid.uuid4().hex[:8]}"
@@ -95,18 +100,18 @@ def bench(example: str, runs: int, work: Path) -> None:
             "NO_COLOR": "1",
         }
         try:
-            _, s = build(repo, env, "--no-cache")
+            _, s = build(repo, env, "--no-cache", *root_args)
             cold.append(s["init"] + s.get("provision", 0) + s["install"])
             first.append(s["build"])
-            _, s = build(repo, env, "--no-cache")
+            _, s = build(repo, env, "--no-cache", *root_args)
             warm.append(s["init"] + s.get("provision", 0) + s["install"])
-            touch_source(repo)
-            build(repo, env)  # saves the dependency image and the framework cache
-            touch_source(repo)
-            _, s = build(repo, env)
+            touch_source(repo, app_root)
+            build(repo, env, *root_args)  # saves the dependency image and the framework cache
+            touch_source(repo, app_root)
+            _, s = build(repo, env, *root_args)
             hit.append(s["init"] + s.get("provision", 0) + s.get("install", 0))
             framework.append(s["build"])
-            unchanged.append(build(repo, env)[0])
+            unchanged.append(build(repo, env, *root_args)[0])
         finally:
             for suffix in ("-store-npm", "-toolchains"):
                 subprocess.run(
