@@ -573,11 +573,22 @@ def plan_for(
                 runtime="python",
             )
     if build is None:
+        apps = _member_apps(tree, ws) if ws.kind and ws.root == root else []
         raise DetectError(
             f"nothing to build in {display(root)}: no build script in package.json, no "
-            "framework, no MkDocs/Sphinx/Hugo config",
-            'add a "build" script to package.json (e.g. "build": "vite build"), or set '
-            "[build] build_command in pitstop.toml",
+            "framework, no MkDocs/Sphinx/Hugo config"
+            + (
+                f"; it is a workspace root ({ws.kind}) with apps "
+                + ", ".join(f"{path} ({name})" for path, name in apps)
+                if apps
+                else ""
+            ),
+            (
+                f"pass --root {apps[0][0]} (or [build] root in pitstop.toml) to build one app"
+                if apps
+                else 'add a "build" script to package.json (e.g. "build": "vite build"), or '
+                "set [build] build_command in pitstop.toml"
+            ),
         )
     reasons.append(("build", build_why))
 

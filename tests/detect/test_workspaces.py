@@ -309,3 +309,18 @@ def test_workspace_root_without_a_framework_names_its_apps(patterns: list[str], 
 def test_single_app_gets_no_workspace_hint() -> None:
     p = plan({"package.json": pkg(build="node build.js"), "package-lock.json": "{}"})
     assert not any("workspace root" in w for w in p.warnings)
+
+
+def test_nothing_to_build_at_a_workspace_root_points_at_its_apps() -> None:
+    from runner.errors import DetectError
+
+    files = {
+        "package.json": pkg(name="root"),
+        "pnpm-workspace.yaml": "packages:\n  - apps/*\n",
+        "pnpm-lock.yaml": PNPM_LOCK,
+        "apps/web/package.json": APP,
+    }
+    with pytest.raises(DetectError) as err:
+        plan(files)
+    assert "workspace root (pnpm-workspace.yaml) with apps apps/web (Vite)" in err.value.message
+    assert err.value.hint is not None and "--root apps/web" in err.value.hint
