@@ -133,11 +133,19 @@ def resolve_node(request: str, source: str) -> Resolved:
         ) from None
     if best is None:
         raise VersionUnavailable("node", raw, source, _available_summary())
-    # Hosts offer LTS lines: an open range (">=18") takes the newest LTS release it allows,
-    # not a newer odd or not-yet-LTS line; a range with no LTS release keeps the newest.
+    # A range takes the newest release it allows; when that is not an LTS release but an LTS
+    # release also matches, say so (hosts that read `engines` mostly offer LTS lines only).
     lts = semver.max_satisfying(_lts_releases(), req)
     if lts is not None and lts != best:
-        return Resolved(lts, f"{raw} → newest matching LTS release")
+        return Resolved(
+            best,
+            f"{raw} → newest matching release",
+            warning=(
+                f"node {best} (newest release matching {raw!r} in {source}) is not an LTS "
+                f"release; the range also allows LTS {lts}: put {lts.split('.')[0]} in .nvmrc "
+                "to build on it"
+            ),
+        )
     return Resolved(best, f"{raw} → newest matching release")
 
 

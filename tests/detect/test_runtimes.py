@@ -10,6 +10,12 @@ from runner.errors import DetectError
 from runner.versions import DEFAULT_NODE_VERSION
 from tests.detect.helpers import newest_lts, newest_node, pkg, plan
 
+
+def newest_any() -> str:
+    """The newest published release of any line."""
+    return max(node_releases.VERSIONS, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
 VITE = pkg(build="vite build", devDependencies={"vite": "^6"})
 
 
@@ -75,15 +81,15 @@ NODE_CASES = [
         newest_node(16),
         "engines.node",
     ),
-    # an open range takes the newest LTS release, not a newer odd or not-yet-LTS line
-    ({"package.json": pkg(build="x", engines={"node": ">=18"})}, {}, newest_lts(), "LTS"),
+    # an open range takes the newest release it allows (a warning names the newest LTS)
+    ({"package.json": pkg(build="x", engines={"node": ">=18"})}, {}, newest_any(), "engines"),
     (
         {"package.json": pkg(build="x", engines={"node": ">=20.16.0 || >=22.3.0"})},
         {},
-        newest_lts(),
+        newest_any(),
         "engines.node",
     ),
-    ({".nvmrc": ">=20"}, {}, newest_lts(), ".nvmrc"),
+    ({".nvmrc": ">=20"}, {}, newest_any(), ".nvmrc"),
     # a range with no LTS release in it still resolves
     ({"package.json": pkg(build="x", engines={"node": "^23"})}, {}, newest_node(23), "engines"),
 ]
@@ -259,3 +265,14 @@ def test_bad_runtime_txt(bad: str) -> None:
     with pytest.raises(DetectError) as err:
         plan({**MKDOCS, "runtime.txt": bad})
     assert "runtime.txt" in err.value.message
+
+
+def test_an_open_range_past_the_lts_lines_warns_and_names_the_lts() -> None:
+    from runner.detect import plan_for
+    from runner.detect.tree import MemoryTree
+
+    tree = MemoryTree({"package.json": pkg(build="x", engines={"node": ">=18"})})
+    plan = plan_for(tree, "")
+    assert plan.runtime("node").version == newest_any()
+    if newest_any() != newest_lts():
+        assert any("not an LTS release" in w and newest_lts() in w for w in plan.warnings)
