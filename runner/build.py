@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import re
 import shutil
 import threading
@@ -560,7 +561,9 @@ class Build:
             if plan.root not in ("", ".")
             else PurePosixPath(WORKSPACE)
         )
-        source = str(app / plan.output_dir)
+        source = posixpath.normpath(
+            str(app / plan.output_dir)
+        )  # outputs may sit above the app (nx)
         dest = self._output_dest()
         try:
             self.output = self._container.copy_out(source, dest)
