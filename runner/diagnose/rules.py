@@ -568,7 +568,7 @@ RULES: tuple[Rule, ...] = (
         code="network_error",
         category="install",
         fault="platform",
-        title="The package registry {host} could not be reached",
+        title="The package registry could not be reached ({host})",
         explanation="The package manager could not connect to {host}: a network outage, "
         "a proxy, DNS, or a wrong registry URL in .npmrc.",
         fix="Check the registry URL in .npmrc and the proxy settings (HTTPS_PROXY, "
@@ -580,11 +580,12 @@ RULES: tuple[Rule, ...] = (
         context=(
             r"request to https?://(?P<host>[^/\s:'\"]+)",
             r"GET https?://(?P<host>[^/\s:'\"]+)",
+            r"network (?:connect|read) E[A-Z]+ (?P<host>[\w.:-]+)",
         ),
         context_lines=4,
         priority=66,
         phases=INSTALL,
-        defaults=(("host", "the registry"),),
+        defaults=(("host", "no host named in the log"),),
     ),
     Rule(
         id="network-host",
@@ -863,6 +864,8 @@ RULES: tuple[Rule, ...] = (
             "cannot find module '",
             "cannot find package '",
             "cannot resolve dependency '",
+            'cannot resolve "',
+            "could not load ",
         ),
         defaults=(("module", "a module"),),
         code="module_not_found",
@@ -874,7 +877,7 @@ RULES: tuple[Rule, ...] = (
         "lockfile; if it is a local file, check the path and its letter case (Linux file "
         "systems are case-sensitive).",
         patterns=(
-            r"failed to resolve import \"(?P<module>[^\"]+)\" from \"(?P<importer>[^\"]+)\"",
+            r"(?i:failed) to resolve import \"(?P<module>[^\"]+)\" from \"(?P<importer>[^\"]+)\"",
             r"Could not resolve \"(?P<module>[^\"]+)\"(?: from \"(?P<importer>[^\"]+)\")?",
             r"Module not found: (?:Error: )?Can't resolve '(?P<module>[^']+)'"
             r"(?: in '(?P<importer>[^']+)')?",
@@ -882,6 +885,9 @@ RULES: tuple[Rule, ...] = (
             r"Cannot find (?:module|package) '(?P<module>[^']+)'"
             r"(?: imported from (?P<importer>\S+))?",
             r"Cannot resolve dependency '(?P<module>[^']+)'",  # parcel 1
+            r'Cannot resolve "(?P<module>[^"]+)" from "(?P<importer>[^"]+)"',  # nitro
+            # rollup/vite: an import that resolved to a file that is not there
+            r"Could not load (?P<module>\S+) \(imported by (?P<importer>[^)]+)\): ENOENT",
         ),
         priority=60,
     ),
@@ -1094,6 +1100,7 @@ SCAN: tuple[str, ...] = (
     "could not resolve", "getaddrinfo", "connect e", "enospc", "no space left", "not found",
     "env", "invalid configuration", "not exported", "cannot", "denied", "is not defined",
     "is not a function", "is not iterable", "deploy directory", "fonts.g", "expected",
+    "could not load",
 )  # fmt: skip
 
 # Literals (lowercase) whose presence makes a line worth testing against ERRORISH.
