@@ -13,7 +13,8 @@ then runs only the rules whose hints a line holds.
 Adding a cause is one entry here plus its fixtures.
 
 Patterns stay RE2-compatible in spirit (no backreferences); use scoped flags ``(?i:...)``.
-Every literal comes from a captured tool output under ``tests/fixtures/logs``.
+Every literal comes from tool output captured under ``tests/fixtures/logs`` or from real
+failed-build logs kept under ``tests/fixtures/realworld``.
 """
 
 from __future__ import annotations
