@@ -312,6 +312,7 @@ class LogScreen(Screen[None]):
         yield view
         panel = DiagnosisPanel(id="diagnosis")
         panel.display = bool(record.diagnosis)
+        self._shown_diagnosis = record.diagnosis
         yield SearchBar()
         yield StatusLine(id="log-status")
         yield panel
@@ -365,7 +366,9 @@ class LogScreen(Screen[None]):
                 self.evidence = evidence
                 view.evidence = set(evidence)
             panel = self.query_one(DiagnosisPanel)
-            if self.record.diagnosis:
+            if self.record.diagnosis and self.record.diagnosis != self._shown_diagnosis:
+                # a new verdict opens the panel once; after that `d` decides
+                self._shown_diagnosis = self.record.diagnosis
                 panel.show(self.record.diagnosis)
                 panel.display = True
         if progress.total >= view.total or len(progress.sections.items) != len(view.sections.items):
