@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import EnvironmentProblem, PitstopError
 from runner.models import OutputInfo, Stream
+from runner.processes import pid_alive
 
 if TYPE_CHECKING:
     import docker
@@ -501,7 +502,7 @@ class DockerEngine:
         for c in self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
             pid = int(c.labels.get(LABEL_PID, "0") or 0)
             mine = c.labels.get(LABEL_HOST) == host
-            if all_owners or (mine and not _pid_alive(pid)):
+            if all_owners or (mine and not pid_alive(pid)):
                 try:
                     c.remove(force=True, v=True)
                     removed.append(c.name)
@@ -515,15 +516,3 @@ def store_label(database: Path) -> str:
     import hashlib
 
     return hashlib.sha256(str(Path(database).resolve()).encode()).hexdigest()[:16]
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

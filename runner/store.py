@@ -25,6 +25,7 @@ from typing import Any, Final
 from runner.errors import EnvironmentProblem, NotFound
 from runner.models import BuildRecord, LogLine, OutputInfo, Phase, Plan, Status, StepTiming
 from runner.paths import Paths
+from runner.processes import pid_alive
 
 __all__ = [
     "MIGRATIONS",
@@ -506,7 +507,7 @@ class Store:
             f"AND owner_pid IS NOT NULL{only} ORDER BY id",
             (*_ACTIVE, self._host, *(() if build_id is None else (build_id,))),
         )
-        dead = [(int(i), int(pid)) for i, pid in rows if not _pid_alive(int(pid))]
+        dead = [(int(i), int(pid)) for i, pid in rows if not pid_alive(int(pid))]
         reaped: list[int] = []
         if not dead:
             return reaped
@@ -771,21 +772,6 @@ def _corrupt_hint(path: Path) -> str:
         f"pitstop did not change it; move {path.name} aside (it holds your build history) "
         "and pitstop will start a new one"
     )
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this host."""
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C there; never reap on Windows.
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- buffered writer ------------------------------------------------------------------------
