@@ -44,6 +44,20 @@ class AppContext:
 
         return DockerEngine.connect()
 
+    def new_build(self, request: Any, *, emit: Any, cancel: Any) -> Any:
+        """A :class:`runner.build.Build` wired to this invocation's store, paths and engine."""
+        from runner.build import Build
+
+        return Build(
+            request,
+            store=self.store,
+            paths=self.paths,
+            emit=emit,
+            connect_engine=self.connect_engine,
+            ensure_image=self.ensure_image,
+            cancel=cancel,
+        )
+
     def ensure_image(self, client: Any, progress: Any, force: bool = False) -> str:
         from runner.image import ensure_image
 

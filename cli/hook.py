@@ -396,7 +396,7 @@ def run(
         if hit is not None:
             say(f"{label}: already built (#{hit})", "green")
             continue
-        code = _build_one(target, label, app_ctx, store, top, config, deadline, say)
+        code = _build_one(target, label, app_ctx, top, config, deadline, say)
         if code is not None:
             left = len(plan.targets) - index - 1
             if left and code != ExitCode.OK:
@@ -423,7 +423,6 @@ def _build_one(
     target: Target,
     label: str,
     app_ctx: Any,
-    store: Any,
     top: Path,
     config: HookConfig,
     deadline: float,
@@ -436,7 +435,7 @@ def _build_one(
 
     from cli.commands.build import _Interrupts
     from cli.render import display_text, human_duration, print_diagnosis
-    from runner.build import Build, BuildRequest
+    from runner.build import BuildRequest
     from runner.models import Phase, Status
 
     console = app_ctx.err_console
@@ -450,15 +449,7 @@ def _build_one(
     cancel = threading.Event()
     try:
         with _Interrupts(cancel), CompactSink(console) as sink:
-            build = Build(
-                request,
-                store=store,
-                paths=app_ctx.paths,
-                emit=sink,
-                connect_engine=app_ctx.connect_engine,
-                ensure_image=app_ctx.ensure_image,
-                cancel=cancel,
-            )
+            build = app_ctx.new_build(request, emit=sink, cancel=cancel)
             say(f"building {label} as #{build.build_id}")
             result = build.run()
     except KeyboardInterrupt:

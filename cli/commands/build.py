@@ -73,7 +73,7 @@ def build(
 ) -> None:
     """Build SOURCE's exact commit in a local container and copy its output to the host."""
     from cli.render import ConsoleSink, JsonSink
-    from runner.build import Build, BuildRequest
+    from runner.build import BuildRequest
     from runner.errors import UsageError
 
     app_ctx = ctx.obj
@@ -102,16 +102,7 @@ def build(
     if tui:
         _build_in_viewer(app_ctx, request, cancel)
     with _Interrupts(cancel):
-        runner = Build(
-            request,
-            store=store,
-            paths=app_ctx.paths,
-            emit=sink,
-            connect_engine=app_ctx.connect_engine,
-            ensure_image=app_ctx.ensure_image,
-            cancel=cancel,
-        )
-        result = runner.run()
+        result = app_ctx.new_build(request, emit=sink, cancel=cancel).run()
     raise typer.Exit(int(result.exit_code))
 
 
@@ -120,20 +111,12 @@ def _build_in_viewer(app_ctx: Any, request: Any, cancel: threading.Event) -> Non
     import sys
 
     from cli.tui.app import PitstopApp
-    from runner.build import Build
     from runner.errors import UsageError
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("--tui needs an interactive terminal", "drop --tui, or add --json")
-    runner = Build(
-        request,
-        store=app_ctx.store,
-        paths=app_ctx.paths,
-        emit=lambda event: None,  # the viewer follows the build through the store
-        connect_engine=app_ctx.connect_engine,
-        ensure_image=app_ctx.ensure_image,
-        cancel=cancel,
-    )
+    # the viewer follows the build through the store
+    runner = app_ctx.new_build(request, emit=lambda event: None, cancel=cancel)
     viewer = PitstopApp(app_ctx.store, runner.build_id, run=runner.run, cancel=cancel)
     result = viewer.run()
     if viewer.error is not None:
