@@ -60,6 +60,19 @@ def read_json(tree: Tree, path: str) -> Any | None:
     return parse_json(path, text)
 
 
+def read_config_json(tree: Tree, path: str) -> dict[str, Any] | None:
+    """A tool's JSON config (comments allowed, as in angular.json or project.json); None
+    when absent, malformed or not an object: such configs only refine a plan."""
+    text = tree.read_text(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(strip_comments(text))
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def parse_json(path: str, text: str) -> Any:
     check_conflict_markers(path, text)
     try:

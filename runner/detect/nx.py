@@ -7,12 +7,11 @@ workspace root, is where the site lands.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from runner.detect.files import join, strip_comments
+from runner.detect.files import join, read_config_json
 from runner.detect.tree import Tree
 
 #: Executors that put the browser build in a ``browser`` folder of the output path.
@@ -68,14 +67,10 @@ def nx_build(tree: Tree, root: str, ws_root: str, pkg: dict[str, Any] | None) ->
     if not tree.is_file(join(ws_root, "nx.json")):
         return None
     path = join(root, "project.json")
-    text = tree.read_text(path)
-    if text is None:
+    data = read_config_json(tree, path)
+    if data is None:
         return None
-    try:
-        data = json.loads(strip_comments(text))
-    except json.JSONDecodeError:
-        return None
-    targets = data.get("targets") if isinstance(data, dict) else None
+    targets = data.get("targets")
     target = targets.get("build") if isinstance(targets, dict) else None
     if not isinstance(target, dict):
         return None

@@ -7,13 +7,12 @@ and gives up (returns None) when the value is computed.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import shlex
 from typing import Any
 
-from runner.detect.files import first_existing, join, strip_comments
+from runner.detect.files import first_existing, join, read_config_json, strip_comments
 from runner.detect.tree import Tree
 
 _STR = r"""(?P<q>['"`])(?P<v>[^'"`$]+)(?P=q)"""
@@ -83,14 +82,10 @@ def next_output(tree: Tree, root: str) -> tuple[str, str, bool] | None:
 def angular_output(tree: Tree, root: str) -> tuple[str, str] | None:
     """The browser output of the default (or first application) project in angular.json."""
     path = join(root, "angular.json")
-    text = tree.read_text(path)
-    if text is None:
+    data = read_config_json(tree, path)
+    if data is None:
         return None
-    try:
-        data = json.loads(strip_comments(text))
-    except json.JSONDecodeError:
-        return None
-    projects = data.get("projects") if isinstance(data, dict) else None
+    projects = data.get("projects")
     if not isinstance(projects, dict) or not projects:
         return None
     name = data.get("defaultProject")
