@@ -41,6 +41,21 @@ from runner.provision import TOOLCHAIN_MOUNT, TOOLCHAIN_VOLUME
 
 WORKSPACE = "/workspace"
 
+#: The command that brings a package manager's lockfile in line with its manifests.
+RELOCK = {
+    "npm": "npm install",
+    "pnpm": "pnpm install",
+    "yarn": "yarn install",
+    "bun": "bun install",
+}
+
+
+def diagnosis_context(plan: Plan | None) -> dict[str, str]:
+    """What the plan tells the classifier that a log cannot (the project's own commands)."""
+    pm = plan.package_manager.name if plan else None
+    return {"relock": RELOCK[pm]} if pm in RELOCK else {}
+
+
 #: ``rule`` of a diagnosis the runner knew without reading the log (a provision exit code,
 #: a planning error); re-classification keeps such verdicts.
 RUNNER_RULE = "runner"
@@ -682,6 +697,7 @@ class Build:
             return None
         lines = [line.text for line in self.store.iter_lines(self.build_id)]
         failed = self.steps[-1].step if self.steps else None
+        context = diagnosis_context(self.plan)
         try:
             result = diagnose(
                 lines,
@@ -689,6 +705,7 @@ class Build:
                 exit_code=step_code,
                 oom_killed=oom,
                 phase=str(phase) if phase else None,
+                context=context,
             )
         except Exception as exc:  # the classifier must never lose a build
             return {"code": "unknown", "title": f"classifier error: {exc}"}

@@ -44,7 +44,10 @@ def register(app: typer.Typer) -> None:
 
 def classifier_inputs(record: BuildRecord) -> dict[str, Any]:
     """What the runner knew about a stored build, as ``runner.diagnose.diagnose`` takes it."""
+    from runner.build import diagnosis_context
+
     return {
+        "context": diagnosis_context(record.plan),
         "failed_step": record.steps[-1].step if record.steps else None,
         "exit_code": record.exit_code,
         "oom_killed": any((s.note or "").lower() == "out of memory" for s in record.steps),

@@ -6,7 +6,7 @@ pasted from elsewhere (GitHub Actions, Cloudflare Pages, Vercel, Netlify).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from runner.diagnose.clean import clean_text
 from runner.diagnose.match import Classifier, Diagnosis, Evidence, default_classifier
@@ -22,12 +22,15 @@ def diagnose(
     exit_code: int | None = None,
     oom_killed: bool = False,
     phase: str | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> Diagnosis:
     """Say why a build failed, from its log lines and what the runner knows.
 
     ``failed_step``/``phase`` is the pitstop phase the build failed in (init, clone,
     install, build, output, health, timeout); ``oom_killed`` is the container's
     ``State.OOMKilled``. Evidence line numbers are 1-based indexes into ``lines``.
+    ``context`` fills template fields the log cannot, e.g. ``relock`` (the project's own
+    lockfile-updating command) in the fix for an out-of-sync lockfile.
     """
     return default_classifier().diagnose(
         lines,
@@ -35,6 +38,7 @@ def diagnose(
         exit_code=exit_code,
         oom_killed=oom_killed,
         phase=phase,
+        context=context,
     )
 
 

@@ -203,8 +203,10 @@ class Classifier:
         exit_code: int | None = None,
         oom_killed: bool = False,
         phase: str | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> Diagnosis:
         """Classify one failed build's log (see ``runner.diagnose.diagnose``)."""
+        known = dict(context or {})
         where = phase or failed_step
         hits = self._scan(lines)
 
@@ -231,6 +233,7 @@ class Classifier:
                     where,
                     secondary,
                     {"exit": str(exit_code)} if exit_code is not None else {},
+                    known,
                 )
             order.remove(chosen)
             order.insert(0, chosen)
@@ -240,7 +243,7 @@ class Classifier:
         secondary = tuple(
             c for c in _codes(self.rules[i].code for i in order[1:]) if c != primary.code
         )
-        return self._build(primary, hits[order[0]], lines, where, secondary, {})
+        return self._build(primary, hits[order[0]], lines, where, secondary, {}, known)
 
     def _build(
         self,
@@ -250,6 +253,7 @@ class Classifier:
         where: str | None,
         secondary: tuple[str, ...],
         extra: dict[str, str],
+        known: Mapping[str, str] | None = None,
     ) -> Diagnosis:
         i = self.rules.index(rule)
         caps: dict[str, str] = {}
@@ -285,6 +289,7 @@ class Classifier:
                             evidence.setdefault(n, text)
         caps.update(extra)
         values = _Missing(dict(rule.defaults))
+        values.update(known or {})  # what the runner knows beats the rule's defaults
         values.update(caps)
         values.update(_derived(caps))
         group = ""

@@ -178,9 +178,8 @@ RULES: tuple[Rule, ...] = (
         title="The lockfile does not match package.json",
         explanation="A frozen (CI) install refuses to change the lockfile, and "
         "package.json now asks for something the lockfile does not have{package_note}.",
-        fix="Run the install locally without the frozen flag (npm install / pnpm install "
-        "/ yarn install / bun install) with the same package manager version, and commit "
-        "the updated lockfile.",
+        fix="Run `{relock}` locally (the install without its frozen flag) with the same "
+        "package manager version, and commit the updated lockfile.",
         patterns=(
             r"can only install packages when your package\.json and package-lock\.json",
             NPM + r" (?:Missing|Invalid): (?P<package>\S+?) (?:from|in) lock ?file",
@@ -192,7 +191,10 @@ RULES: tuple[Rule, ...] = (
         ),
         priority=80,
         phases=INSTALL,
-        defaults=(("package_note", ""),),
+        defaults=(
+            ("package_note", ""),
+            ("relock", "npm install` / `pnpm install` / `yarn install` / `bun install"),
+        ),
     ),
     Rule(
         id="dependency-conflict",

@@ -61,6 +61,9 @@ def test_out_of_sync_lockfile_fails_in_install_with_npms_words(
     text = "\n".join(line.text for line in lines if line.step == "install")
     assert "can only install packages when your package.json and package-lock.json" in text
     assert "Missing: is-number@7.0.0 from lock file" in text
+    assert record.diagnosis["code"] == "lockfile_out_of_sync"
+    assert record.diagnosis["fix"].startswith("Run `npm install` locally")
+    assert "lockfile_out_of_sync" in result.stdout  # the panel a failed build ends with
     assert not pitstop_containers(docker_client, build["id"])
 
 
