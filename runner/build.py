@@ -147,6 +147,13 @@ class _Stop(Exception):
         self.code: str | None = None  # a diagnosis code known without reading the log
 
 
+def app_root_for(source_root: str, root: str | None) -> str:
+    """The app root in the repository: ``--root`` is relative to the folder SOURCE named."""
+    if root is None:
+        return source_root
+    return posixpath.normpath(posixpath.join(source_root or ".", root)).removeprefix("./")
+
+
 def store_volumes(volumes: Mapping[str, str], host_env: Mapping[str, str]) -> dict[str, str]:
     """Volume names with ``PITSTOP_VOLUME_PREFIX`` (default ``pitstop``) in place of
     ``pitstop``, so benchmarks and experiments can use stores of their own."""
@@ -356,7 +363,7 @@ class Build:
         for warning in checkout.warnings:
             self.log(step, f"pitstop: warning: {warning}")
         self.commit = checkout.commit
-        root = self.request.root if self.request.root is not None else checkout.app_root
+        root = app_root_for(checkout.app_root, self.request.root)
         root = str(PurePosixPath(root)) if root not in ("", ".") else ""
         self.store.update_build(self.build_id, commit=checkout.commit, root=root or ".")
         self.emit(

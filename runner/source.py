@@ -561,7 +561,7 @@ def _checkout_local(
         ["rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo, timeout=deadline, check=False
     ).stdout.strip()
     if ref is None or commit == head:
-        dirty = _dirty_count(repo, deadline)
+        dirty = _dirty_count(repo, deadline, spec.subdir)
         if dirty:
             warnings.append(
                 f"{dirty} uncommitted change(s) in {spec.display} are not built "
@@ -716,9 +716,11 @@ def _nearby_refs(repo: Path, ref: str, deadline: _Deadline, limit: int = 5) -> l
     return close or names[:limit]
 
 
-def _dirty_count(repo: Path, deadline: _Deadline) -> int:
+def _dirty_count(repo: Path, deadline: _Deadline, under: str = "") -> int:
+    """Uncommitted changes in the repository, or only those under folder ``under``."""
+    scope = ["--", f":(top){under}"] if under else []
     proc = _run_git(
-        ["status", "--porcelain", "-z", "--untracked-files=normal"],
+        ["status", "--porcelain", "-z", "--untracked-files=normal", *scope],
         cwd=repo,
         timeout=deadline,
         check=False,

@@ -39,7 +39,9 @@ def plan(
         checkout = src.checkout(
             spec, work / "src", mirrors=app_ctx.paths.mirrors, ref=ref, worktree=worktree
         )
-        app_root = root if root is not None else checkout.app_root
+        from runner.build import app_root_for
+
+        app_root = app_root_for(checkout.app_root, root)
         names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
         env = {k: os.environ[k] for k in names if k in os.environ}
         result = plan_for(DirTree(checkout.path), app_root, env=env)

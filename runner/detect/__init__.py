@@ -584,7 +584,8 @@ def plan_for(
                 else ""
             ),
             (
-                f"pass --root {apps[0][0]} (or [build] root in pitstop.toml) to build one app"
+                f"pass --root {posixpath.relpath(apps[0][0], root or '.')} (or [build] root in "
+                "pitstop.toml) to build one app"
                 if apps
                 else 'add a "build" script to package.json (e.g. "build": "vite build"), or '
                 "set [build] build_command in pitstop.toml"

@@ -176,6 +176,17 @@ def test_subdir_app_root(repo: Path, tmp_path: Path, mirrors: Path) -> None:
     assert (co.path / "package.json").exists()  # the whole repository is checked out
 
 
+def test_the_dirty_warning_counts_only_changes_under_the_app_root(
+    repo: Path, tmp_path: Path, mirrors: Path
+) -> None:
+    (repo / "package.json").write_text('{"changed": true}')  # outside the app root "web"
+    spec = parse_source("web", cwd=repo)
+    assert checkout(spec, tmp_path / "w1", mirrors=mirrors).warnings == ()
+    (repo / "web" / "index.html").write_text("edited")
+    warnings = checkout(spec, tmp_path / "w2", mirrors=mirrors).warnings
+    assert len(warnings) == 1 and warnings[0].startswith("1 uncommitted change(s) in web")
+
+
 def test_uncommitted_subdir_says_to_commit_or_use_worktree(
     repo: Path, tmp_path: Path, mirrors: Path
 ) -> None:
