@@ -60,7 +60,9 @@ def build(
         1200.0, "--timeout", help="Seconds before the build ends as timed_out."
     ),
     worktree: bool = typer.Option(False, "--worktree", help="Build uncommitted changes too."),
-    root: str | None = typer.Option(None, "--root", help="App root inside the repository."),
+    root: str | None = typer.Option(
+        None, "--root", help="App root, relative to SOURCE (a monorepo app)."
+    ),
     env: list[str] = typer.Option(
         [], "--env", "-e", help="NAME=VALUE given to the build (repeatable)."
     ),

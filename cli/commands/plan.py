@@ -19,7 +19,9 @@ def plan(
     ctx: typer.Context,
     source: str = typer.Argument(".", help="Local path, git URL or owner/repo."),
     ref: str | None = typer.Option(None, "--ref", help="Branch, tag or commit."),
-    root: str | None = typer.Option(None, "--root", help="App root inside the repository."),
+    root: str | None = typer.Option(
+        None, "--root", help="App root, relative to SOURCE (a monorepo app)."
+    ),
     worktree: bool = typer.Option(False, "--worktree", help="Plan the working tree as it is."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
