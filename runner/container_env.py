@@ -37,6 +37,9 @@ BASE_ENV = {
     "NO_UPDATE_NOTIFIER": "1",
     "npm_config_update_notifier": "false",
     "npm_config_fund": "false",
+    # use cached tarballs without revalidating each (registries behind proxies often send no
+    # cache headers); every tarball is still checked against the lockfile's integrity
+    "npm_config_prefer_offline": "true",
     "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0",
     "LANG": "C.UTF-8",
 }

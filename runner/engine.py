@@ -37,6 +37,9 @@ LABEL_HOST = "dev.pitstop.host"
 LABEL_CREATED = "dev.pitstop.created"
 LABEL_STORE = "dev.pitstop.store"  # which history database the build id belongs to
 
+#: Seconds a ``docker commit`` of installed dependencies may take.
+COMMIT_TIMEOUT = 1800
+
 #: A partial line longer than this is emitted without waiting for its newline.
 MAX_LINE = 64 * 1024
 
@@ -319,13 +322,21 @@ class BuildContainer:
         """Snapshot the container's filesystem as image ``repository:tag``; returns its id.
 
         The image keeps the build image's configuration, so nothing given to a step (which
-        pitstop passes per exec, never at create time) is baked into it."""
-        result = self.api.commit(
-            self.id,
-            repository=repository,
-            tag=tag,
-            conf={"Labels": {LABEL: "1", **labels}},
-        )
+        pitstop passes per exec, never at create time) is baked into it. The container is
+        idle between steps, so it is not paused; committing tens of thousands of files can
+        take minutes, so the client's short read timeout does not apply."""
+        api = self.api
+        previous, api.timeout = api.timeout, COMMIT_TIMEOUT
+        try:
+            result = api.commit(
+                self.id,
+                repository=repository,
+                tag=tag,
+                conf={"Labels": {LABEL: "1", **labels}},
+                pause=False,
+            )
+        finally:
+            api.timeout = previous
         return str(result["Id"])
 
     def kill(self) -> None:
