@@ -624,32 +624,6 @@ class Store:
             (build_id, after_seq, -1 if limit is None else limit),
         )  # type: ignore[return-value]
 
-    def text_candidates(
-        self,
-        build_id: int,
-        needle: str,
-        *,
-        case: bool,
-        after_seq: int = 0,
-        until_seq: int | None = None,
-    ) -> list[tuple[int, str, str]]:
-        """``(seq, step, text)`` of lines that may contain ``needle`` (an ASCII string): those
-        whose raw text holds it (ASCII case folded unless ``case``) and every line with an
-        escape sequence, which could split it. A superset: callers check each row."""
-        if not needle.isascii():
-            raise ValueError("text_candidates takes an ASCII needle")
-        hay = "text" if case else "lower(text)"
-        return self._read(
-            "SELECT seq, step, text FROM log_lines WHERE build_id = ? AND seq > ? AND seq <= ? "
-            f"AND (instr({hay}, ?) > 0 OR instr(text, char(27)) > 0) ORDER BY seq",
-            (
-                build_id,
-                after_seq,
-                until_seq if until_seq is not None else 2**62,
-                needle if case else needle.lower(),
-            ),
-        )  # type: ignore[return-value]
-
     def iter_lines(self, build_id: int, *, batch: int = 5000) -> Iterator[LogLine]:
         """All lines of a build, read ``batch`` at a time (memory stays flat)."""
         after = 0

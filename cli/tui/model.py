@@ -33,8 +33,6 @@ class LineReader(Protocol):
         self, build_id: int, *, after_seq: int = 0, limit: int | None = None
     ) -> list[tuple[int, str, str]]: ...
 
-    def last_seq(self, build_id: int) -> int: ...
-
 
 def strip_ansi(text: str) -> str:
     return ANSI.sub("", text) if "\x1b" in text else text
@@ -330,15 +328,6 @@ def scan(
     query.compile()  # raise QueryError before any reading
     found = array("l")
     cursor = after_seq
-    candidates = getattr(store, "text_candidates", None)
-    if not query.regex and query.text.isascii() and candidates is not None:
-        # Plain ASCII text: SQLite's instr narrows the rows, the exact check runs on those.
-        upto = store.last_seq(build_id) if until_seq is None else until_seq
-        rows = candidates(
-            build_id, query.text, case=query.case, after_seq=after_seq, until_seq=upto
-        )
-        found.extend(match_chunk(query, rows))
-        return found, max(upto, after_seq)
     while not should_stop():
         rows = store.read_texts(build_id, after_seq=cursor, limit=batch)
         if until_seq is not None:
