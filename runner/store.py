@@ -624,6 +624,16 @@ class Store:
             (build_id, after_seq, -1 if limit is None else limit),
         )  # type: ignore[return-value]
 
+    def read_steps(
+        self, build_id: int, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[int, str]]:
+        """``(seq, step)`` of lines with seq > ``after_seq``: enough to find step sections
+        without reading the text."""
+        return self._read(
+            "SELECT seq, step FROM log_lines WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (build_id, after_seq, -1 if limit is None else limit),
+        )  # type: ignore[return-value]
+
     def iter_lines(self, build_id: int, *, batch: int = 5000) -> Iterator[LogLine]:
         """All lines of a build, read ``batch`` at a time (memory stays flat)."""
         after = 0

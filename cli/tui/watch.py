@@ -33,7 +33,7 @@ def watch(
     stop: threading.Event,
     poll: float = 0.25,
     every: float = 0.1,
-    batch: int = SCAN_BATCH,
+    batch: int = 4 * SCAN_BATCH,
 ) -> None:
     """Scan the log into sections, then follow it until the build ends or ``stop`` is set.
 
@@ -48,7 +48,8 @@ def watch(
     pending = False
     while not stop.is_set():
         record = store.get_build(build_id)  # type: ignore[attr-defined]
-        rows = store.read_texts(build_id, after_seq=cursor, limit=batch)  # type: ignore[attr-defined]
+        # sections need only (seq, step): never read the text here
+        rows = store.read_steps(build_id, after_seq=cursor, limit=batch)  # type: ignore[attr-defined]
         if rows:
             sections.extend(rows)
             cursor = rows[-1][0]
