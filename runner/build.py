@@ -37,7 +37,13 @@ from runner.errors import (
 )
 from runner.models import OutputInfo, Phase, Plan, Status, StepTiming, Stream
 from runner.paths import Paths
-from runner.provision import TOOLCHAIN_MOUNT, TOOLCHAIN_VOLUME
+from runner.provision import (
+    TOOLCHAIN_MOUNT,
+    TOOLCHAIN_VOLUME,
+    Provisioning,
+    failure_code,
+    provisioning_for,
+)
 
 WORKSPACE = "/workspace"
 
@@ -145,6 +151,21 @@ class _Stop(Exception):
         self.status, self.phase, self.message, self.hint = status, phase, message, hint
         self.step_exit_code, self.oom_killed = step_exit_code, oom_killed
         self.code: str | None = None  # a diagnosis code known without reading the log
+
+
+#: Host variables that steer detection (runtime versions), as hosted builds read them.
+DETECTION_VARIABLES = (
+    "NODE_VERSION",
+    "PYTHON_VERSION",
+    "PNPM_VERSION",
+    "YARN_VERSION",
+    "BUN_VERSION",
+)
+
+
+def detection_env(host_env: Mapping[str, str]) -> dict[str, str]:
+    """The part of the host environment that detection reads."""
+    return {k: host_env[k] for k in DETECTION_VARIABLES if k in host_env}
 
 
 def app_root_for(source_root: str, root: str | None) -> str:
@@ -385,7 +406,7 @@ class Build:
         step = "plan"
         t0 = self._step(step)
         try:
-            env = {**self.host_env_for_detection(), **dict(self.request.env)}
+            env = {**detection_env(self.host_env), **dict(self.request.env)}
             plan = plan_for(DirTree(checkout.path), checkout.app_root, env=env)
         except DetectError as exc:
             self.log(step, f"pitstop: {exc.message}")
@@ -404,11 +425,6 @@ class Build:
         for line in plan_lines(plan):
             self.log(step, f"pitstop: {line}")
         self._finish_step(step, t0)
-
-    def host_env_for_detection(self) -> dict[str, str]:
-        """Host variables that steer detection (runtime versions), as hosted builds read them."""
-        names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
-        return {k: self.host_env[k] for k in names if k in self.host_env}
 
     def _prepare_engine(self) -> None:
         """Connect to the engine, sweep leftovers and make sure the build image exists."""
@@ -459,8 +475,6 @@ class Build:
         assert self._image is not None
         image = deps_image or self._image
         ca = host_ca_bundle(self.host_env)
-        from runner.provision import Provisioning, provisioning_for
-
         prov = provisioning_for(self.plan, env=self.host_env) if self.plan else Provisioning()
         self._provisioning = prov
         extra = prov.container_env()
@@ -493,8 +507,6 @@ class Build:
 
     def _provision(self) -> None:
         """Install the toolchains the plan needs that the image lacks (phase install)."""
-        from runner.provision import failure_code
-
         prov = getattr(self, "_provisioning", None)
         if prov is None or prov.script is None:
             return

@@ -15,7 +15,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from runner.cache import DEPS_REPOSITORY, BuildCache, CacheNotSaved
+from runner.cache import DEPS_REPOSITORY, BuildCache, CacheNotSaved, replace_dir
 from runner.cache_keys import Key, framework_scope, install_key, output_key
 from runner.models import OutputInfo, Stream
 
@@ -156,21 +156,19 @@ class BuildCaches:
             f"pitstop: cached: built {when} in {took:.1f}s ({origin}); nothing that "
             "could change the result has changed (use --no-cache to build anyway)",
         )
+        replayed = list(b.store.iter_lines(original.id)) if original is not None else []
         for step in ("install", "build"):
             t0 = b._step(step)
-            if original is not None:
-                for line in b.store.iter_lines(original.id):
-                    if line.step == step:
-                        b.log(step, line.text, Stream(line.stream))
+            for line in replayed:
+                if line.step == step:
+                    b.log(step, line.text, Stream(line.stream))
             b._finish_step(step, t0, status="cached", skipped=True, note=f"cached: {origin}")
         t0 = b._step("output")
         dest = b._output_dest()
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
         try:
             shutil.copytree(saved, staging / "out", symlinks=True)
-            from runner.engine import _replace_dir
-
-            _replace_dir(staging / "out", dest)
+            replace_dir(staging / "out", dest)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         b.output = OutputInfo(

@@ -92,6 +92,18 @@ def digest_files(root: Path) -> dict[str, str]:
     return out
 
 
+def replace_dir(new: Path, dest: Path) -> None:
+    """Move ``new`` to ``dest``; a previous ``dest`` is swapped out first, then deleted, so
+    ``dest`` is always either the old tree or the new one."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.time_ns()}")
+        dest.rename(old)
+    new.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _tree_size(path: Path) -> tuple[int, int]:
     files = size = 0
     for folder, _, names in os.walk(path):

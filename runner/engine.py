@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from runner.cache import replace_dir
 from runner.errors import EnvironmentProblem, PitstopError
 from runner.models import OutputInfo, Stream
 from runner.processes import pid_alive
@@ -281,7 +282,7 @@ class BuildContainer:
                             files += 1
                             size += member.size
                     tar.extractall(staging, members=members, filter="data")
-            _replace_dir(staging, dest)
+            replace_dir(staging, dest)
         except BaseException:
             _rmtree(staging)
             raise
@@ -360,17 +361,6 @@ def _rmtree(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _replace_dir(new: Path, dest: Path) -> None:
-    """Move ``new`` to ``dest``; a previous ``dest`` is swapped out first, then deleted."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.time_ns()}")
-        dest.rename(old)
-    new.rename(dest)
-    if old is not None:
-        _rmtree(old)
 
 
 class DockerEngine:

@@ -422,18 +422,6 @@ class Store:
         )
         return self._record(rows[0]) if rows else None
 
-    def previous_build(
-        self, *, source: str, root: str, before_id: int, with_caches: bool = True
-    ) -> BuildRecord | None:
-        """The newest build of the same source and app root before ``before_id``."""
-        clause = " AND caches IS NOT NULL" if with_caches else ""
-        rows = self._read(
-            f"SELECT {_BUILD_COLUMNS} FROM builds WHERE source = ? AND root = ? AND id < ?"
-            f"{clause} ORDER BY id DESC LIMIT 1",
-            (source, root, before_id),
-        )
-        return self._record(rows[0]) if rows else None
-
     def resolve(self, ref: str) -> int:
         """A build id from user input: ``12`` / ``#12``, ``last`` / ``latest``, ``-1``, ``-2``…"""
         text = ref.strip().lower().removeprefix("#")

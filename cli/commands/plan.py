@@ -41,12 +41,10 @@ def plan(
         checkout = src.checkout(
             spec, work / "src", mirrors=app_ctx.paths.mirrors, ref=ref, worktree=worktree
         )
-        from runner.build import app_root_for
+        from runner.build import app_root_for, detection_env
 
         app_root = app_root_for(checkout.app_root, root)
-        names = ("NODE_VERSION", "PYTHON_VERSION", "PNPM_VERSION", "YARN_VERSION", "BUN_VERSION")
-        env = {k: os.environ[k] for k in names if k in os.environ}
-        result = plan_for(DirTree(checkout.path), app_root, env=env)
+        result = plan_for(DirTree(checkout.path), app_root, env=detection_env(os.environ))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if json_out:
