@@ -58,6 +58,13 @@ UNSET: Final = _Unset()
 """Default of every ``update_build`` field: leave the column as it is."""
 
 _HISTORY_HINT = "run `pitstop history` to list builds"
+
+# group_concat keeps its input's order in practice; SQLite 3.44+ can be told so
+_JOIN_TEXTS = (
+    "group_concat(text, char(10) ORDER BY seq)"
+    if sqlite3.sqlite_version_info >= (3, 44, 0)
+    else "group_concat(text, char(10))"
+)
 _ACTIVE = (Status.QUEUED.value, Status.RUNNING.value)
 _OWNER_CHECK = 1.0  # seconds between owner-liveness checks of an idle follow()
 
@@ -604,23 +611,65 @@ class Store:
     def read_texts(
         self, build_id: int, *, after_seq: int = 0, limit: int | None = None
     ) -> list[tuple[int, str, str]]:
-        """``(seq, step, text)`` of lines with seq > ``after_seq``: the cheap read for scans
-        (search, filter, step sections) over very long logs."""
+        """``(seq, step, text)`` of lines with seq > ``after_seq``, in seq order."""
         return self._read(
             "SELECT seq, step, text FROM log_lines WHERE build_id = ? AND seq > ? "
             "ORDER BY seq LIMIT ?",
             (build_id, after_seq, -1 if limit is None else limit),
         )  # type: ignore[return-value]
 
-    def read_steps(
-        self, build_id: int, *, after_seq: int = 0, limit: int | None = None
-    ) -> list[tuple[int, str]]:
-        """``(seq, step)`` of lines with seq > ``after_seq``: enough to find step sections
-        without reading the text."""
-        return self._read(
-            "SELECT seq, step FROM log_lines WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (build_id, after_seq, -1 if limit is None else limit),
-        )  # type: ignore[return-value]
+    def read_text_block(
+        self, build_id: int, *, after_seq: int = 0, limit: int
+    ) -> tuple[int, int, int, str] | None:
+        """The texts of the next ``limit`` lines after ``after_seq`` joined by newlines in
+        one string, as ``(first seq, last seq, count, text)``; None when there are none.
+
+        The cheap read for scans over very long logs: SQLite joins the texts (without
+        holding the GIL), so Python makes one object per block instead of one per line.
+        """
+        rows = self._read(
+            f"SELECT min(seq), max(seq), count(*), {_JOIN_TEXTS} FROM (SELECT seq, text "
+            "FROM log_lines WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?)",
+            (build_id, after_seq, limit),
+        )
+        first, last, count, text = rows[0]
+        return None if not count else (first, last, count, text)
+
+    def read_step_runs(
+        self, build_id: int, *, after_seq: int = 0, max_runs: int = 64
+    ) -> list[tuple[str, int, int]]:
+        """Runs of one step, ``(step, first seq, last seq)`` in seq order, covering every
+        line after ``after_seq`` (up to ``max_runs`` runs): step sections without reading
+        a line's text. The last run ends at the last stored line.
+
+        One indexed query per run, all in one read snapshot, so a writer appending lines
+        meanwhile cannot make a run claim a line of the next step.
+        """
+        runs: list[tuple[str, int, int]] = []
+        with self._guard():
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                row = db.execute(
+                    "SELECT seq, step FROM log_lines WHERE build_id = ? AND seq > ? "
+                    "ORDER BY seq LIMIT 1",
+                    (build_id, after_seq),
+                ).fetchone()
+                while row is not None and len(runs) < max_runs:
+                    first, step = row
+                    row = db.execute(
+                        "SELECT seq, step FROM log_lines WHERE build_id = ? AND seq > ? "
+                        "AND step != ? ORDER BY seq LIMIT 1",
+                        (build_id, first, step),
+                    ).fetchone()
+                    (last,) = db.execute(
+                        "SELECT max(seq) FROM log_lines WHERE build_id = ? AND seq < ?",
+                        (build_id, row[0] if row else 1 << 62),
+                    ).fetchone()
+                    runs.append((step, first, last))
+            finally:
+                db.execute("COMMIT")
+        return runs
 
     def iter_lines(self, build_id: int, *, batch: int = 5000) -> Iterator[LogLine]:
         """All lines of a build, read ``batch`` at a time (memory stays flat)."""

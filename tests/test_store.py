@@ -562,6 +562,36 @@ def test_append_and_read_lines(store: Store) -> None:
     assert store.last_seq(bid) == 101
 
 
+def test_read_text_block_joins_texts_in_seq_order(store: Store) -> None:
+    bid = store.create_build(source="s", ref=None, root=".")
+    assert store.read_text_block(bid, limit=10) is None
+    store.append_lines(bid, lines(1, 6))
+    nul = LogLine(6, 1.0, "build", "stderr", "a\x00b ✓")
+    store.append_lines(bid, [nul])
+    assert store.read_text_block(bid, limit=3) == (1, 3, 3, "line 1\nline 2\nline 3")
+    assert store.read_text_block(bid, after_seq=4, limit=10) == (5, 6, 2, "line 5\na\x00b ✓")
+    assert store.read_text_block(bid, after_seq=6, limit=10) is None
+
+
+def test_read_step_runs(store: Store) -> None:
+    bid = store.create_build(source="s", ref=None, root=".")
+    assert store.read_step_runs(bid) == []
+    for start, stop, step in (
+        (1, 4, "clone"),
+        (4, 10, "install"),
+        (10, 11, "clone"),
+        (11, 15, "build"),
+    ):
+        store.append_lines(bid, lines(start, stop, step))
+    expected = [("clone", 1, 3), ("install", 4, 9), ("clone", 10, 10), ("build", 11, 14)]
+    assert store.read_step_runs(bid) == expected
+    assert store.read_step_runs(bid, max_runs=2) == expected[:2]
+    assert store.read_step_runs(bid, after_seq=5) == [("install", 6, 9), *expected[2:]]
+    assert store.read_step_runs(bid, after_seq=14) == []
+    store.append_lines(bid, lines(15, 17, "build"))  # the last run grows as lines arrive
+    assert store.read_step_runs(bid, after_seq=14) == [("build", 15, 16)]
+
+
 def test_append_for_missing_build(store: Store) -> None:
     with pytest.raises(NotFound):
         store.append_lines(42, lines(1, 3))

@@ -11,10 +11,9 @@ import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
-from typing import Any, Protocol
+from typing import Protocol
 
 from runner.models import LogLine
 
@@ -32,6 +31,10 @@ class LineReader(Protocol):
     def read_texts(
         self, build_id: int, *, after_seq: int = 0, limit: int | None = None
     ) -> list[tuple[int, str, str]]: ...
+
+    def read_text_block(
+        self, build_id: int, *, after_seq: int = 0, limit: int
+    ) -> tuple[int, int, int, str] | None: ...
 
 
 def strip_ansi(text: str) -> str:
@@ -94,22 +97,24 @@ class Section:
 
 
 class Sections:
-    """Step sections built incrementally from ``(seq, step)`` in seq order."""
+    """Step sections built incrementally from runs of one step, in seq order."""
 
     def __init__(self) -> None:
         self.items: list[Section] = []
         self.scanned = 0  # the highest seq seen
 
-    def extend(self, rows: Iterable[tuple[int, str, Any]]) -> None:
+    def extend(self, runs: Iterable[tuple[str, int, int]]) -> None:
+        """Add runs ``(step, first seq, last seq)`` that follow what is already here; a run
+        continuing the last section (same step, next seq) lengthens it."""
         items = self.items
         last = items[-1] if items else None
-        for seq, step, *_ in rows:
-            if last is not None and last.step == step and last.last == seq - 1:
-                last.last = seq
+        for step, first, end in runs:
+            if last is not None and last.step == step and last.last == first - 1:
+                last.last = end
             else:
-                last = Section(step, seq, seq)
+                last = Section(step, first, end)
                 items.append(last)
-            self.scanned = seq
+            self.scanned = end
 
     def copy(self) -> Sections:
         other = Sections()
@@ -265,52 +270,57 @@ class Query:
 
 
 def match_chunk(query: Query, rows: list[tuple[int, str, str]]) -> list[int]:
-    """The seqs of ``rows`` whose ANSI-stripped text matches ``query``.
-
-    The chunk is joined into one string and scanned in C (``str.find`` for plain text,
-    one ``re`` search per matching line for regexes); a regex match that spans a newline is
-    re-checked on its own line, so results equal a per-line search.
-    """
+    """The seqs of ``rows`` (``(seq, step, text)``) whose ANSI-stripped text matches."""
     if not rows or not query.text:
         return []
-    joined = "\n".join([r[2] for r in rows])
-    if "\x1b" in joined:
-        joined = ANSI.sub("", joined)
-    if "\n" in query.text:
-        return []
-    plain = not query.regex
-    hay = joined if query.case or not plain else joined.lower()
-    parts = hay.split("\n")
-    if len(parts) != len(rows):  # a stored line held a newline: fall back to one by one
+    found = _match_joined(query, "\n".join([r[2] for r in rows]), [r[0] for r in rows])
+    if found is None:  # a line held a newline: one by one
         pattern = query.compile()
         return [seq for seq, _s, text in rows if pattern.search(strip_ansi(text))]
-    ends = list(accumulate(len(p) + 1 for p in parts))
+    return found
+
+
+def _match_joined(query: Query, joined: str, seqs: Sequence[int]) -> list[int] | None:
+    """The ``seqs[i]`` whose line ``i`` of the newline-joined ``joined`` matches ``query``
+    once ANSI-stripped; None when ``joined`` does not split into ``len(seqs)`` lines.
+
+    The whole block is scanned in C (``str.find`` for plain text, one ``re`` search per
+    matching line for regexes); a regex match that spans a newline is re-checked on its
+    own line, so results equal a per-line search.
+    """
+    if not query.text or "\n" in query.text:
+        return []
+    if "\x1b" in joined:
+        joined = ANSI.sub("", joined)
+    plain = not query.regex
+    hay = joined if query.case or not plain else joined.lower()
+    n = len(seqs)
+    if hay.count("\n") != n - 1:
+        return None
     out: list[int] = []
-    pos, n = 0, len(rows)
-    if plain:
-        needle = query.text if query.case else query.text.lower()
-        find = hay.find
-        while True:
-            p = find(needle, pos)
-            if p < 0:
+    pos, line, size = 0, 0, len(hay)  # pos: start of line number `line`
+    pattern = None if plain else query.compile()
+    needle = query.text if query.case else query.text.lower()
+    count, find = hay.count, hay.find
+    while pos <= size:
+        if pattern is None:
+            start = find(needle, pos)
+            if start < 0:
                 break
-            i = bisect_right(ends, p)
-            out.append(rows[i][0])
-            if i + 1 >= n:
+        else:
+            m = pattern.search(hay, pos)
+            if m is None:
                 break
-            pos = ends[i]
-        return out
-    pattern = query.compile()
-    while pos <= len(hay):
-        m = pattern.search(hay, pos)
-        if m is None:
+            start = m.start()
+        line += count("\n", pos, start)
+        if line >= n:
             break
-        i = bisect_right(ends, m.start())
-        if i >= n:
-            break
-        if "\n" not in m.group() or pattern.search(parts[i]):
-            out.append(rows[i][0])
-        pos = ends[i]
+        line_start = hay.rfind("\n", pos, start) + 1 or pos
+        end = find("\n", start)
+        end = size if end < 0 else end
+        if pattern is None or m.end() <= end or pattern.search(hay[line_start:end]):
+            out.append(seqs[line])
+        pos, line = end + 1, line + 1
     return out
 
 
@@ -320,25 +330,30 @@ def scan(
     query: Query,
     *,
     after_seq: int = 0,
-    until_seq: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     batch: int = SCAN_BATCH,
 ) -> tuple[array, int]:
-    """All matching seqs after ``after_seq`` (up to ``until_seq``), and the last seq scanned."""
+    """All matching seqs after ``after_seq``, and the last seq scanned.
+
+    Reads blocks of joined text (one string per ``batch`` lines); a block whose seqs are
+    not consecutive or whose lines hold newlines is re-read line by line.
+    """
     query.compile()  # raise QueryError before any reading
     found = array("l")
     cursor = after_seq
     while not should_stop():
-        rows = store.read_texts(build_id, after_seq=cursor, limit=batch)
-        if until_seq is not None:
-            rows = (
-                [r for r in rows if r[0] <= until_seq] if rows and rows[-1][0] > until_seq else rows
-            )
-        if not rows:
+        block = store.read_text_block(build_id, after_seq=cursor, limit=batch)
+        if block is None:
             break
-        found.extend(match_chunk(query, rows))
-        cursor = rows[-1][0]
-        if len(rows) < batch:
+        first, last, count, text = block
+        hits = None
+        if last - first + 1 == count:
+            hits = _match_joined(query, text, range(first, last + 1))
+        if hits is None:
+            hits = match_chunk(query, store.read_texts(build_id, after_seq=cursor, limit=batch))
+        found.extend(hits)
+        cursor = last
+        if count < batch:
             break
     return found, cursor
 

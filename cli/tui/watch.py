@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cli.tui.model import SCAN_BATCH, Sections
+from cli.tui.model import Sections
 from runner.models import BuildRecord
 
 
@@ -33,7 +33,7 @@ def watch(
     stop: threading.Event,
     poll: float = 0.25,
     every: float = 0.1,
-    batch: int = 4 * SCAN_BATCH,
+    max_runs: int = 64,
 ) -> None:
     """Scan the log into sections, then follow it until the build ends or ``stop`` is set.
 
@@ -48,14 +48,14 @@ def watch(
     pending = False
     while not stop.is_set():
         record = store.get_build(build_id)  # type: ignore[attr-defined]
-        # sections need only (seq, step): never read the text here
-        rows = store.read_steps(build_id, after_seq=cursor, limit=batch)  # type: ignore[attr-defined]
-        if rows:
-            sections.extend(rows)
-            cursor = rows[-1][0]
+        # sections need only where each step starts and ends, which SQLite finds by index
+        runs = store.read_step_runs(build_id, after_seq=cursor, max_runs=max_runs)  # type: ignore[attr-defined]
+        if runs:
+            sections.extend(runs)
+            cursor = runs[-1][2]
             pending = True
         changed = record != last_record
-        caught_up = len(rows) < batch
+        caught_up = len(runs) < max_runs
         done = caught_up and record.status.terminal
         now = time.monotonic()
         if changed or done or (pending and (caught_up or now - last_report >= every)):

@@ -86,6 +86,12 @@ class FakeStore:
             for ln in self.read_lines(build_id, after_seq=after_seq, limit=limit)
         ]
 
+    def read_text_block(self, build_id: int, *, after_seq: int = 0, limit: int):
+        lines = self.read_lines(build_id, after_seq=after_seq, limit=limit)
+        if not lines:
+            return None
+        return lines[0].seq, lines[-1].seq, len(lines), "\n".join(ln.text for ln in lines)
+
 
 def test_scan_reads_in_batches_and_resumes_after_a_seq() -> None:
     texts = [f"line {i}" + (" hit" if i % 7 == 0 else "") for i in range(1, 101)]
@@ -121,7 +127,7 @@ def test_line_cache_rereads_a_partial_last_chunk() -> None:
 
 def sections_of(steps: str) -> Sections:
     s = Sections()
-    s.extend((i + 1, step, "") for i, step in enumerate(steps))
+    s.extend((step, i + 1, i + 1) for i, step in enumerate(steps))
     return s
 
 
@@ -133,7 +139,7 @@ def test_sections_are_runs_of_one_step() -> None:
         ("c", 6, 6),
         ("a", 7, 7),
     ]
-    s.extend([(8, "a", "")])
+    s.extend([("a", 8, 8)])
     assert s.items[-1].last == 8
 
 
@@ -187,3 +193,26 @@ def test_display_raw(raw: str, limit: int, shown: str, cut: int) -> None:
 )
 def test_elapsed(seconds: float, text: str) -> None:
     assert elapsed(seconds) == text
+
+
+@pytest.mark.parametrize("query", [Query("error"), Query(r"^two", regex=True), Query("link")])
+def test_scan_of_a_real_store_equals_a_per_line_search(tmp_path, query: Query) -> None:
+    """Blocks read joined by SQLite; a line holding a newline, an OSC sequence spanning
+    lines and a gap in the seqs each send their block back to the line-by-line path."""
+    from runner.store import Store
+
+    texts = [*TEXTS, "one\ntwo error", "\x1b]8;;http://x\x07link\x1b]8;;\x07", "two"] * 5
+    seqs = [i + 1 for i in range(len(texts))]
+    seqs[-1] += 3  # a gap
+    with Store(tmp_path / "h.sqlite") as store:
+        bid = store.create_build(source="s", ref=None, root=".")
+        store.append_lines(
+            bid, [LogLine(q, 0.0, "build", "stdout", t) for q, t in zip(seqs, texts, strict=True)]
+        )
+        found, upto = scan(store, bid, query, batch=4)
+    flags = 0 if query.case else re.IGNORECASE
+    pattern = re.compile(query.text if query.regex else re.escape(query.text), flags | re.M)
+    assert list(found) == [
+        q for q, t in zip(seqs, texts, strict=True) if pattern.search(strip_ansi(t))
+    ]
+    assert upto == seqs[-1]
