@@ -606,7 +606,11 @@ class Store:
             "ORDER BY seq LIMIT ?",
             (build_id, after_seq, -1 if limit is None else limit),
         )
-        return [LogLine(*r) for r in rows]
+        seen: dict[str, str] = {}  # one str per step and stream name, not one per line
+        return [
+            LogLine(seq, ts, seen.setdefault(step, step), seen.setdefault(stream, stream), text)
+            for seq, ts, step, stream, text in rows
+        ]
 
     def read_texts(
         self, build_id: int, *, after_seq: int = 0, limit: int | None = None

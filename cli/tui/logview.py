@@ -93,9 +93,10 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.follow = follow
         self.cursor = 0
         self.rowmap = RowMap(total)
-        self._texts = _LRU(4096)
-        self._strips = _LRU(2048)
-        self._final = _LRU(512)  # (strip, scroll x, width, cursor?, style) → cropped strip
+        # a few screens' worth each: enough to scroll back and forth, small on huge logs
+        self._texts = _LRU(1024)
+        self._strips = _LRU(512)
+        self._final = _LRU(256)  # (strip, scroll x, width, cursor?, style) → cropped strip
         self._layout_key: Any = None
         self._layout: list[tuple[int, Strip]] = []
         self._max_width = 0

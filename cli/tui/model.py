@@ -48,7 +48,7 @@ class LineCache:
     """Lines of one build by seq, read ``chunk`` at a time; at most ``max_chunks`` kept."""
 
     def __init__(
-        self, store: LineReader, build_id: int, *, chunk: int = 256, max_chunks: int = 64
+        self, store: LineReader, build_id: int, *, chunk: int = 256, max_chunks: int = 16
     ) -> None:
         self.store = store
         self.build_id = build_id
