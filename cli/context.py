@@ -39,6 +39,15 @@ class AppContext:
 
         return Store(self.paths.database)
 
+    def build_cache(self) -> Any:
+        """The host-side build cache, capped by ``PITSTOP_CACHE_MAX`` (default 10 GiB)."""
+        import os
+
+        from runner.build_cache import max_cache_bytes
+        from runner.cache import BuildCache
+
+        return BuildCache(self.paths.build_cache, max_cache_bytes(dict(os.environ)))
+
     def connect_engine(self) -> Any:
         from runner.engine import DockerEngine
 

@@ -72,7 +72,7 @@ class BuildCaches:
     def __init__(self, build: Build) -> None:
         self.build = build
         self.record: dict[str, Any] = {}
-        self.cache = BuildCache(build.paths.cache / "build-cache", max_cache_bytes(build.host_env))
+        self.cache = BuildCache(build.paths.build_cache, max_cache_bytes(build.host_env))
         self._install: Key | None = None
         self._output: Key | None = None
         self.arch = platform.machine()

@@ -31,6 +31,8 @@ from runner.processes import pid_alive
 if TYPE_CHECKING:
     import docker
 
+    from runner import stale_images
+
 LABEL = "dev.pitstop.managed"
 LABEL_BUILD = "dev.pitstop.build"
 LABEL_PID = "dev.pitstop.pid"
@@ -446,21 +448,26 @@ class DockerEngine:
         except docker.errors.ImageNotFound:
             return 0
 
-    def images(self, repository: str) -> list[dict[str, Any]]:
-        """pitstop's images of ``repository``: tag, id, size, labels, created (Unix time)."""
+    def image_infos(self, repositories: Iterable[str]) -> list[stale_images.ImageInfo]:
+        """Every tag of pitstop's images in ``repositories`` (labelled as pitstop's)."""
+        from runner.stale_images import ImageInfo
+
+        wanted = set(repositories)
         out = []
-        for image in self.client.images.list(name=repository, filters={"label": f"{LABEL}=1"}):
+        for image in self.client.images.list(filters={"label": f"{LABEL}=1"}):
+            layers = tuple((image.attrs.get("RootFS") or {}).get("Layers") or ())
             for ref in image.tags:
-                if ref.startswith(repository + ":"):
-                    out.append(
-                        {
-                            "tag": ref,
-                            "id": image.id,
-                            "size": int(image.attrs.get("Size") or 0),
-                            "labels": dict(image.labels or {}),
-                        }
-                    )
+                if ref.partition(":")[0] in wanted:
+                    out.append(ImageInfo(ref, image.id, int(image.attrs.get("Size") or 0), layers))
         return out
+
+    def used_image_ids(self) -> set[str]:
+        """Ids of the images any container (running or stopped) was created from."""
+        return {c.attrs.get("Image", "") for c in self.client.containers.list(all=True)}
+
+    def layers_size(self) -> int:
+        """Bytes of all image layers on the engine (what removing images frees)."""
+        return int(self.client.df().get("LayersSize") or 0)
 
     def remove_image(self, ref: str) -> bool:
         """Remove image ``ref``; False when it is gone already or in use by a container."""

@@ -34,6 +34,11 @@ class Paths:
     def downloads(self) -> Path:
         return self.cache / "downloads"
 
+    @property
+    def build_cache(self) -> Path:
+        """Output memos, framework caches and the index of dependency images."""
+        return self.cache / "build-cache"
+
     @classmethod
     def default(cls) -> Paths:
         home = os.environ.get("PITSTOP_HOME")

@@ -10,15 +10,6 @@ import typer
 app = typer.Typer(help="Show and bound pitstop's build caches.", no_args_is_help=True)
 
 
-def _cache(ctx: typer.Context):
-    import os
-
-    from runner.build_cache import max_cache_bytes
-    from runner.cache import BuildCache
-
-    return BuildCache(ctx.obj.paths.cache / "build-cache", max_cache_bytes(dict(os.environ)))
-
-
 def _remove_image(ctx: typer.Context):
     try:
         engine = ctx.obj.connect_engine()
@@ -37,7 +28,7 @@ def cache_ls(
 
     from cli.render import human_size
 
-    cache = _cache(ctx)
+    cache = ctx.obj.build_cache()
     entries = cache.entries()
     if json_out:
         typer.echo(json.dumps([e.to_dict() for e in entries], indent=2))
@@ -73,7 +64,7 @@ def cache_prune(
     from cli.render import human_size
     from runner.build_cache import max_cache_bytes
 
-    cache = _cache(ctx)
+    cache = ctx.obj.build_cache()
     limit = max_cache_bytes({"PITSTOP_CACHE_MAX": max_size}) if max_size else cache.max_bytes
     evicted = cache.prune(limit, remove_image=_remove_image(ctx))
     freed = sum(e.size for e in evicted)
@@ -88,7 +79,7 @@ def cache_clear(ctx: typer.Context) -> None:
     """Remove every cache entry (outputs, framework caches, dependency images)."""
     from cli.render import human_size
 
-    cache = _cache(ctx)
+    cache = ctx.obj.build_cache()
     remove = _remove_image(ctx)
     entries = cache.entries()
     for entry in entries:

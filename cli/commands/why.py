@@ -33,7 +33,7 @@ def why(
             if candidate.id < record.id and (candidate.caches or {}).get("project") == project:
                 previous = candidate
                 break
-    cache = BuildCache(app_ctx.paths.cache / "build-cache")
+    cache = BuildCache(app_ctx.paths.build_cache)
     verdicts = explain(
         caches,
         previous.caches if previous else None,
