@@ -503,6 +503,7 @@ class Build:
         if deps_image:
             self.caches.clear_stale_source()
         self._container.put_directory(checkout.path, WORKSPACE, exclude=(".git", "node_modules"))
+        self._put_git_metadata(checkout, step)
         self._finish_step(step, self._init_started)
 
     def _provision(self) -> None:
@@ -622,6 +623,31 @@ class Build:
         )
         self.store.update_build(self.build_id, output=self.output)
         self._finish_step(step, t0)
+
+    def _put_git_metadata(self, checkout: Any, step: str) -> None:
+        """A depth-1 ``.git`` of the commit being built, so build scripts can ask git."""
+        from runner import source
+
+        spec = self.spec
+        if checkout.commit is None or spec is None or self._workdir is None:
+            return
+        meta = self._workdir.with_name(self._workdir.name + ".git-meta")
+        shutil.rmtree(meta, ignore_errors=True)
+        try:
+            if spec.kind == "repo":
+                repo = Path(spec.location) if checkout.snapshot else checkout.path
+                origin = source.config_value(Path(spec.location), "remote.origin.url")
+            else:
+                repo, origin = checkout.path, spec.location
+            source.git_metadata(repo, checkout.commit, meta, ref=checkout.ref, origin=origin)
+            self._container.put_directory(meta, WORKSPACE, exclude=())
+        except (PitstopError, OSError) as exc:
+            message = exc.message if isinstance(exc, PitstopError) else str(exc)
+            self.log(step, f"pitstop: warning: no .git in the build ({message})")
+            return
+        finally:
+            shutil.rmtree(meta, ignore_errors=True)
+        self.log(step, f"pitstop: .git holds commit {checkout.commit[:12]} (depth 1)")
 
     # -- the end -----------------------------------------------------------------------------
 

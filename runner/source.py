@@ -1040,3 +1040,63 @@ def _read_own_config(args: Sequence[str], cwd: Path, timeout: float) -> _Result:
         proc.stdout.decode("utf-8", "replace"),
         proc.stderr.decode("utf-8", "replace"),
     )
+
+
+# --------------------------------------------------------------------------- git inside builds
+
+
+def git_metadata(
+    repo: Path,
+    commit: str,
+    dest: Path,
+    *,
+    ref: str | None,
+    origin: str | None,
+    timeout: float = 120.0,
+) -> Path:
+    """Make ``dest/.git``: a standalone, depth-1 repository holding ``commit`` alone, so a
+    build's own ``git rev-parse HEAD``, ``git log -1`` or ``git describe --always`` work
+    inside the container (as on hosted builders, which clone shallow).
+
+    ``ref`` becomes the checked-out branch when ``repo`` knows it as one (else HEAD is
+    detached; a tag is kept as a tag); ``origin`` (redacted) becomes the remote. The index
+    matches ``commit``, so ``git status`` shows only what differs from it. Returns the .git.
+    """
+    deadline = _Deadline(timeout)
+    git_dir = dest / ".git"
+    _run_git(["init", "--quiet", "--template=", str(dest)], timeout=deadline, what="git init")
+    fetch = ["fetch", "--quiet", "--depth", "1", "--no-tags", f"file://{repo.resolve()}", commit]
+    if ref and not ref.startswith("-") and _has_ref(repo, f"refs/tags/{ref}", deadline):
+        fetch.append(f"+refs/tags/{ref}:refs/tags/{ref}")
+    _run_git(fetch, cwd=dest, timeout=deadline, what="git fetch")
+    branch = None
+    if ref and not ref.startswith("-"):
+        for candidate in (f"refs/heads/{ref}", f"refs/remotes/origin/{ref}"):
+            found = _run_git(
+                ["rev-parse", "--verify", "--quiet", candidate],
+                cwd=repo,
+                timeout=deadline,
+                check=False,
+            ).stdout.strip()
+            if found == commit:
+                branch = ref
+                break
+    if branch:
+        _run_git(["update-ref", f"refs/heads/{branch}", commit], cwd=dest, timeout=deadline)
+        _run_git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=dest, timeout=deadline)
+    else:
+        _run_git(["update-ref", "--no-deref", "HEAD", commit], cwd=dest, timeout=deadline)
+    if origin:
+        _run_git(["remote", "add", "origin", redact_url(origin)], cwd=dest, timeout=deadline)
+    _run_git(["read-tree", commit], cwd=dest, timeout=deadline, what="git read-tree")
+    (git_dir / "FETCH_HEAD").unlink(missing_ok=True)
+    return git_dir
+
+
+def _has_ref(repo: Path, name: str, deadline: _Deadline) -> bool:
+    return (
+        _run_git(
+            ["show-ref", "--verify", "--quiet", name], cwd=repo, timeout=deadline, check=False
+        ).returncode
+        == 0
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PITSTOP, cli_env, events, pitstop_containers
+from .conftest import PITSTOP, cli_env, events, git, pitstop_containers
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -248,3 +248,48 @@ def test_a_killed_pitstop_leaves_nothing_behind_after_the_next_build(
     record, _ = stored(isolated_state, build_id)
     assert record.status == "errored"
     assert "ended before the build finished" in (record.error or "")
+
+
+GIT_PROJECT = {
+    **SLOW_PROJECT,
+    "build.js": (
+        "const fs = require('fs');\n"
+        "const { execSync } = require('child_process');\n"
+        "const git = (a) => execSync(`git ${a}`, { encoding: 'utf8' }).trim();\n"
+        "fs.mkdirSync('dist', { recursive: true });\n"
+        "fs.writeFileSync('dist/git.json', JSON.stringify({\n"
+        "  sha: git('rev-parse HEAD'), branch: git('rev-parse --abbrev-ref HEAD'),\n"
+        "  subject: git('log -1 --format=%s'), status: git('status --porcelain -- src'),\n"
+        "}));\n"
+    ),
+    "src/page.txt": "committed\n",
+}
+
+
+def _git_json(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    assert result.returncode == 0, result.stdout[-2000:]
+    out = Path(events(result.stdout)[-1]["output"]["path"])
+    return json.loads((out / "git.json").read_text())
+
+
+def test_build_scripts_can_ask_git_about_the_commit(make_repo, pitstop) -> None:
+    repo = make_repo(files=GIT_PROJECT)
+    (repo / "src/page.txt").write_text("edited, not committed\n")
+    committed = pitstop("build", str(repo), "--json", "--no-cache")
+    assert committed.returncode == 0, committed.stdout[-2000:]
+    info = json.loads(
+        (Path(events(committed.stdout)[-1]["output"]["path"]) / "git.json").read_text()
+    )
+    assert info == {
+        "sha": git(repo, "rev-parse", "HEAD"),
+        "branch": "main",
+        "subject": "initial",
+        "status": "",
+    }
+    snapshot = pitstop("build", str(repo), "--json", "--worktree", "--no-cache")
+    assert snapshot.returncode == 0, snapshot.stdout[-2000:]
+    info = json.loads(
+        (Path(events(snapshot.stdout)[-1]["output"]["path"]) / "git.json").read_text()
+    )
+    assert info["sha"] == git(repo, "rev-parse", "HEAD")
+    assert info["status"] == "M src/page.txt"  # the snapshot's edit shows against the commit

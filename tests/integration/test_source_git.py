@@ -501,3 +501,55 @@ def test_an_unreachable_remote_builds_from_the_mirror_with_a_warning(
     assert any("could not update the mirror" in ln for ln in lines)
     with pytest.raises(SourceError, match="no-such"):
         checkout(spec, tmp_path / "w3", mirrors=mirrors, ref="no-such")
+
+
+# --- .git for the build -----------------------------------------------------------------------
+
+
+def _meta_repo(tmp_path: Path) -> tuple[Path, str, str]:
+    repo = tmp_path / "meta-src"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a.txt").write_text("one\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "first")
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "a.txt").write_text("two\n")
+    git(repo, "commit", "-q", "-am", "second subject")
+    git(repo, "tag", "-a", "v2.0.0", "-m", "release")
+    git(repo, "remote", "add", "origin", "https://x-access-token:ghp_secret@github.com/acme/a.git")
+    return repo, first, git(repo, "rev-parse", "HEAD")
+
+
+def test_git_metadata_is_one_commit_on_its_branch_with_a_redacted_origin(tmp_path: Path) -> None:
+    from runner.source import git_metadata
+
+    repo, _first, head = _meta_repo(tmp_path)
+    dest = tmp_path / "meta"
+    git_dir = git_metadata(
+        repo, head, dest, ref="main", origin=git(repo, "remote", "get-url", "origin")
+    )
+    assert git_dir == dest / ".git"
+    assert git(dest, "rev-parse", "HEAD") == head
+    assert git(dest, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(dest, "log", "-1", "--format=%s") == "second subject"
+    assert git(dest, "rev-list", "--count", "HEAD") == "1"  # depth 1
+    assert (git_dir / "shallow").is_file()
+    assert git(dest, "remote", "get-url", "origin") == "https://***@github.com/acme/a.git"
+    assert "ghp_secret" not in (git_dir / "config").read_text()
+    # the index is the commit's tree: with the files in place, nothing differs
+    (dest / "a.txt").write_text("two\n")
+    assert git(dest, "status", "--porcelain") == ""
+    assert not (git_dir / "hooks").exists() or not any((git_dir / "hooks").iterdir())
+
+
+def test_git_metadata_of_an_older_commit_or_a_tag(tmp_path: Path) -> None:
+    from runner.source import git_metadata
+
+    repo, first, head = _meta_repo(tmp_path)
+    old = git_metadata(repo, first, tmp_path / "old", ref=first, origin=None)
+    assert git(old.parent, "rev-parse", "HEAD") == first
+    assert git(old.parent, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
+    assert git(old.parent, "remote") == ""
+    tagged = git_metadata(repo, head, tmp_path / "tag", ref="v2.0.0", origin=None)
+    assert git(tagged.parent, "describe", "--tags") == "v2.0.0"
