@@ -530,7 +530,7 @@ def checkout(
         elif spec.kind == "repo" and worktree:
             result = _snapshot_worktree(spec, dest, deadline)
         elif spec.kind == "repo":
-            result = _checkout_local(spec, dest, ref, deadline, on_output)
+            result = _checkout_local(spec, dest, mirrors, ref, deadline, on_output)
         else:
             result = _checkout_remote(spec, dest, mirrors, ref, deadline, on_output)
     except BaseException:
@@ -552,7 +552,12 @@ def _clear(dest: Path, *, remove_root: bool) -> None:
 
 
 def _checkout_local(
-    spec: SourceSpec, dest: Path, ref: str | None, deadline: _Deadline, on_output: OutputFn | None
+    spec: SourceSpec,
+    dest: Path,
+    mirrors: Path,
+    ref: str | None,
+    deadline: _Deadline,
+    on_output: OutputFn | None,
 ) -> Checkout:
     repo = Path(spec.location)
     commit = _resolve(repo, ref or "HEAD", spec.display, deadline, local=True)
@@ -574,7 +579,7 @@ def _checkout_local(
         ).stdout.strip()
         shown_ref = branch or None
     _clone_shared(str(repo), dest, deadline, on_output, spec.display)
-    _checkout_commit(dest, commit, deadline, on_output, spec.display)
+    _checkout_commit(dest, commit, deadline, on_output, spec.display, mirrors)
     _check_app_root(dest, spec.subdir, commit, worktree_hint=True)
     return Checkout(dest, spec.subdir, commit, shown_ref, False, tuple(warnings))
 
@@ -617,7 +622,7 @@ def _checkout_remote(
         timeout=deadline,
         display=spec.display,
     )
-    _checkout_commit(dest, commit, deadline, on_output, spec.display)
+    _checkout_commit(dest, commit, deadline, on_output, spec.display, mirrors)
     _check_app_root(dest, spec.subdir, commit, worktree_hint=False)
     return Checkout(dest, spec.subdir, commit, shown_ref, False, ())
 
@@ -638,7 +643,12 @@ def _clone_shared(
 
 
 def _checkout_commit(
-    dest: Path, commit: str, deadline: _Deadline, on_output: OutputFn | None, display: str
+    dest: Path,
+    commit: str,
+    deadline: _Deadline,
+    on_output: OutputFn | None,
+    display: str,
+    mirrors: Path,
 ) -> None:
     _run_git(
         ["checkout", "--quiet", "--detach", commit],
@@ -648,18 +658,63 @@ def _checkout_commit(
         what="git checkout",
         display=display,
     )
-    if (dest / ".gitmodules").is_file():
-        args = ["submodule", "update", "--init", "--recursive"]
-        if on_output is not None:
-            args.append("--progress")
+    _update_submodules(dest, mirrors, deadline, on_output, display)
+
+
+def _update_submodules(
+    repo: Path, mirrors: Path, deadline: _Deadline, on_output: OutputFn | None, display: str
+) -> None:
+    """Check out the submodules of ``repo``'s commit, recursively.
+
+    A submodule on the network is fetched through a mirror like any remote (only new commits
+    cross the network; with the network down the mirror's commits still build). Local paths
+    and ``file://`` URLs keep git's own policy (``protocol.file.allow``), so a repository
+    cannot make pitstop copy other repositories of this machine into a build.
+    """
+    if not (repo / ".gitmodules").is_file():
+        return
+    what = "git submodule update"
+    _run_git(["submodule", "init"], cwd=repo, timeout=deadline, what=what, display=display)
+    configured = _run_git(
+        ["config", "--local", "--get-regexp", r"^submodule\..*\.url$"],
+        cwd=repo,
+        timeout=deadline,
+        check=False,
+    ).stdout
+    progress = ["--progress"] if on_output is not None else []
+    for line in configured.splitlines():
+        key, _, url = line.partition(" ")
+        name = key.removeprefix("submodule.").removesuffix(".url")
+        path = _run_git(
+            ["config", "-f", ".gitmodules", "--get", f"submodule.{name}.path"],
+            cwd=repo,
+            timeout=deadline,
+            check=False,
+        ).stdout.strip()
+        if not path:
+            continue
+        allow: list[str] = []
+        if _is_network_url(url):
+            remote = SourceSpec("remote", url, "", redact_url(url))
+            mirror = update_mirror(remote, mirrors, deadline=deadline, on_output=on_output)
+            _run_git(["config", f"submodule.{name}.url", str(mirror)], cwd=repo, timeout=deadline)
+            allow = ["-c", "protocol.file.allow=always"]  # our own mirror, nothing else
         _run_git(
-            args,
-            cwd=dest,
+            [*allow, "submodule", "update", *progress, "--", path],
+            cwd=repo,
             timeout=deadline,
             on_output=on_output,
-            what="git submodule update",
+            what=what,
             display=display,
         )
+        _update_submodules(repo / path, mirrors, deadline, on_output, display)
+
+
+def _is_network_url(url: str) -> bool:
+    scheme = _SCHEME_RE.match(url)
+    if scheme:
+        return scheme.group(1).lower() in _URL_SCHEMES and scheme.group(1).lower() != "file"
+    return bool(_SCP_RE.match(url)) and not url.startswith(("/", "."))
 
 
 def _check_app_root(dest: Path, subdir: str, commit: str, *, worktree_hint: bool) -> None:

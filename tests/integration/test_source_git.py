@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -413,6 +413,66 @@ def test_submodules_are_checked_out(
     config.write_text('[protocol "file"]\n\tallow = always\n')
     co = checkout(spec, tmp_path / "w2", mirrors=mirrors)
     assert read(co.path / "vendor" / "lib" / "lib.js") == "lib"
+
+
+@pytest.fixture
+def git_http(tmp_path: Path) -> Iterator[tuple[str, Path, Callable[[], None]]]:
+    """A dumb-HTTP git server on 127.0.0.1 over a folder of bare repos: (url, folder, stop)."""
+    import functools
+
+    served = tmp_path / "served"
+    served.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stopped = []
+
+    def stop() -> None:
+        if not stopped:
+            stopped.append(True)
+            server.shutdown()
+            server.server_close()
+
+    yield f"http://127.0.0.1:{server.server_address[1]}", served, stop
+    stop()
+
+
+def test_network_submodules_go_through_a_mirror_and_build_offline(
+    git_http, tmp_path: Path, mirrors: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, served, stop = git_http
+    config = tmp_path / "gitconfig"
+    config.write_text("")  # git's defaults: file:// submodules refused
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    git(theme, "init", "-q")
+    commit_files(theme, {"layout.html": "theme v1"}, "theme")
+    bare = served / "theme.git"
+    git(tmp_path, "clone", "-q", "--bare", str(theme), str(bare))
+    git(bare, "update-server-info")
+    site = tmp_path / "site"
+    site.mkdir()
+    git(site, "init", "-q")
+    git(site, "submodule", "add", "-q", f"{url}/theme.git", "themes/theme")
+    commit_files(site, {"index.md": "hi"}, "site with a theme")
+    spec = parse_source(str(site), cwd=tmp_path)
+
+    first = checkout(spec, tmp_path / "w1", mirrors=mirrors)
+    assert read(first.path / "themes/theme/layout.html") == "theme v1"
+    assert mirror_path(f"{url}/theme.git", mirrors).is_dir()
+
+    stop()  # the network is gone: the mirror still has the submodule's commit
+    seen: list[str] = []
+    second = checkout(spec, tmp_path / "w2", mirrors=mirrors, on_output=seen.append)
+    assert read(second.path / "themes/theme/layout.html") == "theme v1"
+    assert any("could not update the mirror" in line for line in seen)
 
 
 # -- network failures against 127.0.0.1 ------------------------------------------------------
