@@ -653,10 +653,15 @@ class Build:
 
     def _cleanup(self) -> None:
         if self._container is not None:
+            container, self._container = self._container, None
             try:
-                self._container.remove()
-            finally:
-                self._container = None
+                container.remove()
+            except Exception as exc:  # the verdict stands; the next pitstop sweeps it
+                self.log(
+                    "pitstop",
+                    f"pitstop: warning: container {container.id[:12]} could not be removed "
+                    f"({type(exc).__name__}: {exc}); the next pitstop command removes it",
+                )
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
 

@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ LABEL_STORE = "dev.pitstop.store"  # which history database the build id belongs
 
 #: Seconds a ``docker commit`` of installed dependencies may take.
 COMMIT_TIMEOUT = 1800
+REMOVE_TIMEOUT = 600
 
 #: A partial line longer than this is emitted without waiting for its newline.
 MAX_LINE = 64 * 1024
@@ -254,8 +255,12 @@ class BuildContainer:
                         names.add(parts[1])
         return sorted(names)
 
-    def copy_out(self, path: str, dest: Path) -> OutputInfo:
-        """Copy directory ``path`` out of the container into ``dest``, replacing it atomically."""
+    def copy_out(
+        self, path: str, dest: Path, *, skip: frozenset[str] = frozenset({".git"})
+    ) -> OutputInfo:
+        """Copy directory ``path`` out of the container into ``dest``, replacing it atomically;
+        top-level entries named in ``skip`` stay behind (an output of ``.`` never publishes
+        the build's ``.git``)."""
         import docker.errors
 
         try:
@@ -276,7 +281,7 @@ class BuildContainer:
                     members = []
                     for member in tar.getmembers():
                         parts = PurePosixPath(member.name).parts[1:]
-                        if not parts:
+                        if not parts or parts[0] in skip:
                             continue
                         member.name = str(PurePosixPath(*parts))
                         members.append(member)
@@ -328,18 +333,14 @@ class BuildContainer:
         pitstop passes per exec, never at create time) is baked into it. The container is
         idle between steps, so it is not paused; committing tens of thousands of files can
         take minutes, so the client's short read timeout does not apply."""
-        api = self.api
-        previous, api.timeout = api.timeout, COMMIT_TIMEOUT
-        try:
-            result = api.commit(
+        with _patient(self.api, COMMIT_TIMEOUT):
+            result = self.api.commit(
                 self.id,
                 repository=repository,
                 tag=tag,
                 conf={"Labels": {LABEL: "1", **labels}},
                 pause=False,
             )
-        finally:
-            api.timeout = previous
         return str(result["Id"])
 
     def kill(self) -> None:
@@ -350,13 +351,27 @@ class BuildContainer:
         if self._removed:
             return
         try:
-            self._container.remove(force=True, v=True)
+            # deleting a writable layer of many small files (node_modules) can take minutes
+            with _patient(self.api, REMOVE_TIMEOUT):
+                self._container.remove(force=True, v=True)
         except Exception as exc:
             import docker.errors
 
             if not isinstance(exc, docker.errors.NotFound):
                 raise
         self._removed = True
+
+
+@contextlib.contextmanager
+def _patient(api: Any, seconds: float) -> Iterator[None]:
+    """Raise the client's read timeout (10 s) for one slow call: commits and removals wait
+    on the disk, and a loaded machine makes them slow, not failed."""
+    previous = api.timeout
+    api.timeout = max(previous or 0, seconds)
+    try:
+        yield
+    finally:
+        api.timeout = previous
 
 
 def _rmtree(path: Path) -> None:
@@ -472,10 +487,16 @@ class DockerEngine:
     def remove_image(self, ref: str) -> bool:
         """Remove image ``ref``; False when it is gone already or in use by a container."""
         import docker.errors
+        import requests.exceptions
 
         try:
-            self.client.images.remove(ref, noprune=False)
-        except (docker.errors.ImageNotFound, docker.errors.APIError):
+            with _patient(self.client.api, REMOVE_TIMEOUT):
+                self.client.images.remove(ref, noprune=False)
+        except (
+            docker.errors.ImageNotFound,
+            docker.errors.APIError,
+            requests.exceptions.RequestException,
+        ):
             return False
         return True
 
