@@ -43,6 +43,8 @@ LABEL_STORE = "dev.pitstop.store"  # which history database the build id belongs
 #: Seconds a ``docker commit`` of installed dependencies may take.
 COMMIT_TIMEOUT = 1800
 REMOVE_TIMEOUT = 600
+#: Read timeout of every other engine call once the engine has answered a ping.
+OPERATION_TIMEOUT = 300
 
 #: A partial line longer than this is emitted without waiting for its newline.
 MAX_LINE = 64 * 1024
@@ -402,6 +404,9 @@ class DockerEngine:
                 "start one (as root: `scripts/ensure-docker.sh`, or "
                 "`sudo systemctl start docker`), or point DOCKER_HOST at a running engine",
             ) from exc
+        # it answered: from now on a loaded disk makes calls (archives in and out, starts)
+        # slow, not failed; the build's own deadline bounds the wait
+        client.api.timeout = OPERATION_TIMEOUT
         return cls(client)
 
     def start(self, spec: ContainerSpec) -> BuildContainer:
