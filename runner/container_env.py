@@ -42,6 +42,12 @@ BASE_ENV = {
     "npm_config_prefer_offline": "true",
     "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0",
     "LANG": "C.UTF-8",
+    # a local build reports nothing home (and prints no telemetry notices into the log)
+    "DO_NOT_TRACK": "1",
+    "TURBO_TELEMETRY_DISABLED": "1",
+    "NEXT_TELEMETRY_DISABLED": "1",
+    "ASTRO_TELEMETRY_DISABLED": "1",
+    "GATSBY_TELEMETRY_DISABLED": "1",
 }
 
 #: Package-manager stores, all under the shared cache volume mounted at ~/.cache (npm's own

@@ -332,6 +332,19 @@ def _remix_vite(tree: Tree, root: str, script: str | None) -> bool:
     return bool(cfg and "@remix-run/dev" in cfg[1])
 
 
+def _turbo_app(ws: Workspace, root: str, pkg: dict[str, Any] | None) -> str | None:
+    """The app's package name when turbo should build it: a workspace member with a name,
+    and a workspace root with turbo.json that depends on turbo."""
+    if ws.root == root or "turbo" not in ws.tools or not pkg or not pkg.get("name"):
+        return None
+    manifest = ws.package or {}
+    for field in ("devDependencies", "dependencies"):
+        deps = manifest.get(field)
+        if isinstance(deps, dict) and "turbo" in deps:
+            return str(pkg["name"])
+    return None
+
+
 def _framework_command(
     spec: fw.Spec, tree: Tree, root: str, deps: Mapping[str, str], script: str | None
 ) -> str:
@@ -507,6 +520,7 @@ def plan_for(
             reasons.append(("hugo", "the image's hugo (set HUGO_VERSION to pin one)"))
 
     # ---- build command ------------------------------------------------------------------
+    turbo_cache = ""
     nx_target = nx.nx_build(tree, root, ws.root, pkg) if is_node and script is None else None
     name = decision.name if decision else "npm"
     build_why = ""
@@ -525,14 +539,22 @@ def plan_for(
             build_why = "build script in package.json, then a wrangler dry-run bundle"
         else:
             build, build_why = wrangler, f"{workers}: wrangler dry-run bundle"
+    elif script is not None and decision is not None and (turbo := _turbo_app(ws, root, pkg)):
+        # as Vercel does for Turborepo: the workspace packages the app depends on build first
+        build = pm.exec_bin(name, f"turbo run build --filter={turbo}")
+        build_why = (
+            f"turbo.json and turbo in {display(ws.root)}: turbo builds {turbo} after the "
+            "workspace packages it depends on"
+        )
+        turbo_cache = join(posixpath.relpath(ws.root or ".", root or "."), ".turbo/cache")
     elif script is not None and decision is not None:
         build, build_why = pm.run_script(name, "build"), f"build script in {pkg_path}"
         if ws.root != root and "turbo" in ws.tools and pkg and pkg.get("name"):
             reasons.append(
                 (
                     "turbo",
-                    f"turbo.json in {display(ws.root)}; the app's build script "
-                    "runs in the app root",
+                    f"turbo.json in {display(ws.root)} but turbo is not a dependency of "
+                    f"{join(ws.root, 'package.json')}; the app's build script runs alone",
                 )
             )
     elif nx_target is not None and decision is not None:
@@ -682,6 +704,8 @@ def plan_for(
     cache_dirs = spec.caches if spec else ()
     if out_root != root:
         cache_dirs = tuple(join(posixpath.relpath(out_root, root or "."), c) for c in cache_dirs)
+    if turbo_cache:
+        cache_dirs = (*cache_dirs, turbo_cache)
     framework = Framework(spec.id, spec.name, fw_why) if spec else None
     if framework is None and nx_target is not None and nx_target.framework:
         nx_spec = fw.BY_ID[nx_target.framework]

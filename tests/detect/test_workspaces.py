@@ -324,3 +324,39 @@ def test_nothing_to_build_at_a_workspace_root_points_at_its_apps() -> None:
         plan(files)
     assert "workspace root (pnpm-workspace.yaml) with apps apps/web (Vite)" in err.value.message
     assert err.value.hint is not None and "--root apps/web" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("manager", "lock", "run"),
+    [
+        ("npm", ("package-lock.json", '{"lockfileVersion": 3}'), "npx turbo"),
+        ("pnpm", ("pnpm-lock.yaml", PNPM_LOCK), "pnpm exec turbo"),
+        ("yarn", ("yarn.lock", "# yarn lockfile v1\n"), "yarn turbo"),
+    ],
+)
+def test_turbo_builds_the_app_after_the_packages_it_depends_on(manager, lock, run) -> None:
+    files = {
+        "package.json": pkg(workspaces=["apps/*", "packages/*"], devDependencies={"turbo": "^2"}),
+        lock[0]: lock[1],
+        "turbo.json": '{"tasks": {"build": {"dependsOn": ["^build"]}}}',
+        "apps/web/package.json": APP,
+    }
+    if manager == "pnpm":
+        files["pnpm-workspace.yaml"] = "packages:\n  - apps/*\n  - packages/*\n"
+    p = plan(files, "apps/web")
+    assert p.build_command == f"{run} run build --filter=web"
+    assert "../../.turbo/cache" in p.cache_dirs
+    assert "turbo builds web after" in dict(p.reasons)["build"]
+
+
+def test_turbo_json_without_turbo_installed_runs_the_apps_script_alone() -> None:
+    files = {
+        "package.json": pkg(workspaces=["apps/*"]),
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "turbo.json": "{}",
+        "apps/web/package.json": APP,
+    }
+    p = plan(files, "apps/web")
+    assert p.build_command == "npm run build"
+    assert "turbo is not a dependency" in dict(p.reasons)["turbo"]
+    assert not any("turbo" in c for c in p.cache_dirs)

@@ -87,6 +87,7 @@ EXAMPLES = (
     Example("eleventy", "index.html", "Hello from Eleventy, built by pitstop"),
     Example("workers", "index.js", "Hello from a Worker bundled by pitstop"),
     Example("mkdocs", "index.html", "Hello from MkDocs, built by pitstop"),
+    Example("turbo-monorepo", "index.html", "built by @repo/ui", root="apps/web"),
     Example(
         "pnpm-workspace",
         "assets",
