@@ -366,8 +366,8 @@ class BuildContainer:
 
 @contextlib.contextmanager
 def _patient(api: Any, seconds: float) -> Iterator[None]:
-    """Raise the client's read timeout (10 s) for one slow call: commits and removals wait
-    on the disk, and a loaded machine makes them slow, not failed."""
+    """Raise the client's read timeout for one slow call: commits and removals wait on the
+    disk, and a loaded machine makes them slow, not failed."""
     previous = api.timeout
     api.timeout = max(previous or 0, seconds)
     try:
@@ -478,7 +478,7 @@ class DockerEngine:
             layers = tuple((image.attrs.get("RootFS") or {}).get("Layers") or ())
             for ref in image.tags:
                 if ref.partition(":")[0] in wanted:
-                    out.append(ImageInfo(ref, image.id, int(image.attrs.get("Size") or 0), layers))
+                    out.append(ImageInfo(ref, image.id, layers))
         return out
 
     def used_image_ids(self) -> set[str]:

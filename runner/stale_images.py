@@ -25,7 +25,6 @@ class ImageInfo:
 
     tag: str
     id: str
-    size: int  # bytes, shared base layers included
     layers: tuple[str, ...]  # RootFS layer digests, base first
 
     @property

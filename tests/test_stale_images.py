@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from runner.stale_images import ImageInfo, stale_images
 
-BASE = ImageInfo("pitstop-base:bookworm-new", "sha256:base", 500, ("l-base",))
-OLD_BASE = ImageInfo("pitstop-base:bookworm-old", "sha256:oldbase", 500, ("l-oldbase",))
-BUILD = ImageInfo("pitstop-build:new", "sha256:build", 800, ("l-base", "l-node"))
-OLD_BUILD = ImageInfo("pitstop-build:old", "sha256:oldbuild", 800, ("l-oldbase", "l-oldnode"))
-DEPS = ImageInfo("pitstop-deps:aa", "sha256:deps", 900, ("l-base", "l-node", "l-deps"))
-OLD_DEPS = ImageInfo("pitstop-deps:bb", "sha256:olddeps", 900, ("l-oldbase", "l-oldnode", "l-d"))
-OTHER = ImageInfo("debian:bookworm", "sha256:debian", 100, ("l-debian",))
+BASE = ImageInfo("pitstop-base:bookworm-new", "sha256:base", ("l-base",))
+OLD_BASE = ImageInfo("pitstop-base:bookworm-old", "sha256:oldbase", ("l-oldbase",))
+BUILD = ImageInfo("pitstop-build:new", "sha256:build", ("l-base", "l-node"))
+OLD_BUILD = ImageInfo("pitstop-build:old", "sha256:oldbuild", ("l-oldbase", "l-oldnode"))
+DEPS = ImageInfo("pitstop-deps:aa", "sha256:deps", ("l-base", "l-node", "l-deps"))
+OLD_DEPS = ImageInfo("pitstop-deps:bb", "sha256:olddeps", ("l-oldbase", "l-oldnode", "l-d"))
+OTHER = ImageInfo("debian:bookworm", "sha256:debian", ("l-debian",))
 
 
 def tags(result) -> list[str]:
@@ -48,5 +48,5 @@ def test_the_base_the_current_image_is_built_on_is_kept_whatever_its_tag() -> No
 
 
 def test_a_second_tag_of_the_current_image_is_not_stale() -> None:
-    alias = ImageInfo("pitstop-build:alias", BUILD.id, 800, BUILD.layers)
+    alias = ImageInfo("pitstop-build:alias", BUILD.id, BUILD.layers)
     assert stale_images([alias], current_build=BUILD, current_base=None, used_ids=set()) == []

@@ -20,6 +20,7 @@ from runner.detect.files import (
     first_existing,
     join,
     parse_toml,
+    read_config_json,
     read_package_json,
 )
 from runner.detect.resolve import VersionUnavailable
@@ -332,16 +333,25 @@ def _remix_vite(tree: Tree, root: str, script: str | None) -> bool:
     return bool(cfg and "@remix-run/dev" in cfg[1])
 
 
-def _turbo_app(ws: Workspace, root: str, pkg: dict[str, Any] | None) -> str | None:
-    """The app's package name when turbo should build it: a workspace member with a name,
-    and a workspace root with turbo.json that depends on turbo."""
+def _turbo_app(tree: Tree, ws: Workspace, root: str, pkg: dict[str, Any] | None) -> str | None:
+    """The app's package name when turbo should build it: a named workspace member, under a
+    root that depends on turbo and whose turbo.json defines a ``build`` task for it."""
     if ws.root == root or "turbo" not in ws.tools or not pkg or not pkg.get("name"):
         return None
+    name = str(pkg["name"])
     manifest = ws.package or {}
-    for field in ("devDependencies", "dependencies"):
-        deps = manifest.get(field)
-        if isinstance(deps, dict) and "turbo" in deps:
-            return str(pkg["name"])
+    if not any(
+        isinstance(manifest.get(f), dict) and "turbo" in manifest[f]
+        for f in ("devDependencies", "dependencies")
+    ):
+        return None
+    for config in ("turbo.json", "turbo.jsonc"):
+        cfg = read_config_json(tree, join(ws.root, config))
+        if cfg is not None:
+            tasks = cfg.get("tasks") or cfg.get("pipeline") or {}  # turbo 2 / turbo 1
+            if isinstance(tasks, dict) and ("build" in tasks or f"{name}#build" in tasks):
+                return name
+            return None
     return None
 
 
@@ -539,7 +549,7 @@ def plan_for(
             build_why = "build script in package.json, then a wrangler dry-run bundle"
         else:
             build, build_why = wrangler, f"{workers}: wrangler dry-run bundle"
-    elif script is not None and decision is not None and (turbo := _turbo_app(ws, root, pkg)):
+    elif script is not None and decision is not None and (turbo := _turbo_app(tree, ws, root, pkg)):
         # as Vercel does for Turborepo: the workspace packages the app depends on build first
         build = pm.exec_bin(name, f"turbo run build --filter={turbo}")
         build_why = (
@@ -553,8 +563,9 @@ def plan_for(
             reasons.append(
                 (
                     "turbo",
-                    f"turbo.json in {display(ws.root)} but turbo is not a dependency of "
-                    f"{join(ws.root, 'package.json')}; the app's build script runs alone",
+                    f"turbo.json in {display(ws.root)}, but turbo is not a dependency of "
+                    f"{join(ws.root, 'package.json')} or no build task is defined; the app's "
+                    "build script runs alone",
                 )
             )
     elif nx_target is not None and decision is not None:

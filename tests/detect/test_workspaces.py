@@ -349,14 +349,40 @@ def test_turbo_builds_the_app_after_the_packages_it_depends_on(manager, lock, ru
     assert "turbo builds web after" in dict(p.reasons)["build"]
 
 
-def test_turbo_json_without_turbo_installed_runs_the_apps_script_alone() -> None:
+@pytest.mark.parametrize(
+    "turbo_json",
+    [
+        '{"pipeline": {"build": {"dependsOn": ["^build"]}}}',  # turbo 1
+        '// comments are allowed\n{"tasks": {"web#build": {}}}',
+    ],
+)
+def test_turbo_tasks_of_either_turbo_version_are_read(turbo_json: str) -> None:
     files = {
-        "package.json": pkg(workspaces=["apps/*"]),
+        "package.json": pkg(workspaces=["apps/*"], devDependencies={"turbo": "^1"}),
         "package-lock.json": '{"lockfileVersion": 3}',
-        "turbo.json": "{}",
+        "turbo.json": turbo_json,
+        "apps/web/package.json": APP,
+    }
+    assert plan(files, "apps/web").build_command == "npx turbo run build --filter=web"
+
+
+@pytest.mark.parametrize(
+    ("root_deps", "turbo_json"),
+    [
+        ({}, '{"tasks": {"build": {}}}'),  # turbo.json, but turbo is not installed
+        ({"turbo": "^2"}, '{"tasks": {"lint": {}}}'),  # no build task to run
+    ],
+)
+def test_without_turbo_or_its_build_task_the_apps_script_runs_alone(
+    root_deps: dict, turbo_json: str
+) -> None:
+    files = {
+        "package.json": pkg(workspaces=["apps/*"], devDependencies=root_deps),
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "turbo.json": turbo_json,
         "apps/web/package.json": APP,
     }
     p = plan(files, "apps/web")
     assert p.build_command == "npm run build"
-    assert "turbo is not a dependency" in dict(p.reasons)["turbo"]
+    assert "the app's build script runs alone" in dict(p.reasons)["turbo"]
     assert not any("turbo" in c for c in p.cache_dirs)
