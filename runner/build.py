@@ -523,11 +523,11 @@ class Build:
                 on_line=lambda text: said.append(text) if text.startswith("pitstop: ") else None,
             )
         except _Stop as stop:
-            stop.code = failure_code(stop.step_exit_code)
+            known = failure_code(stop.step_exit_code)
             if said:
                 stop.message = said[-1].removeprefix("pitstop: ")
-            if stop.code:
-                stop.hint = "ask for one of the available versions, or set a mirror"
+            if known:
+                stop.code, stop.hint = known
             raise
 
     def _exec(

@@ -65,6 +65,7 @@ class PackageManager:
     name: str
     version: str | None
     source: str
+    integrity: str | None = None  # ``algo.hex`` the download must match (packageManager +hash)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

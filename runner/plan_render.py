@@ -29,7 +29,8 @@ def plan_lines(plan: Plan) -> list[str]:
         version = f"(the image's {NPM_VERSION})"
     else:
         version = "(the image's)"
-    lines.append(f"{pm.name} {version}{_DASH}{pm.source}")
+    checked = f"; the download must match its {pm.integrity.split('.')[0]}" if pm.integrity else ""
+    lines.append(f"{pm.name} {version}{_DASH}{pm.source}{checked}")
     lines.extend(f"{r.name} {r.version}{_DASH}{r.source}" for r in plan.runtimes)
     if plan.framework:
         lines.append(f"framework {plan.framework.name}{_DASH}{plan.framework.source}")

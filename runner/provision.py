@@ -17,13 +17,14 @@ With ``PITSTOP_NODE_MIRROR`` set (the official distribution's layout, e.g.
 
 from __future__ import annotations
 
+import base64
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from runner.detect import pm
 from runner.models import Plan
-from runner.versions import DEFAULT_NODE_VERSION, NPM_VERSION
+from runner.versions import DEFAULT_NODE_VERSION, NPM_VERSION, PINNED_INTEGRITY
 
 #: The named volume holding toolchains. A new volume copies the ownership of the image
 #: directory it is mounted on, so it goes on a directory the image gives to uid 1000.
@@ -41,6 +42,8 @@ IMAGE_PYTHON = "3.11"
 
 #: Exit code of the provision script when a tool's version cannot be provided.
 UNAVAILABLE_EXIT = {"node": 70, "npm": 71, "pnpm": 72, "yarn": 73, "bun": 74, "python": 75}
+#: Exit code when a download does not match the hash in ``packageManager``.
+MISMATCH_EXIT = 69
 
 MIRROR_VARIABLE = "PITSTOP_NODE_MIRROR"
 
@@ -68,11 +71,21 @@ class Provisioning:
         return env
 
 
-def failure_code(exit_code: int | None) -> str | None:
-    """The diagnosis code of a provision script exit (``node_version_unavailable`` …)."""
+def failure_code(exit_code: int | None) -> tuple[str, str] | None:
+    """The diagnosis code of a provision script exit (``node_version_unavailable`` …) and
+    what to do about it."""
+    if exit_code == MISMATCH_EXIT:
+        return (
+            "integrity_error",
+            "if you changed the version, write the matching hash (`corepack use <manager>@"
+            "<version>` does); otherwise check which registry served the download",
+        )
     for tool, code in UNAVAILABLE_EXIT.items():
         if exit_code == code:
-            return f"{tool}_version_unavailable"
+            return (
+                f"{tool}_version_unavailable",
+                "ask for one of the available versions, or set a mirror",
+            )
     return None
 
 
@@ -100,10 +113,11 @@ def provisioning_for(
     out_env: dict[str, str] = {}
     tools: list[tuple[str, str]] = []
 
-    def add(tool: str, version: str, source: str, call: str) -> None:
+    def add(tool: str, version: str, source: str, call: str, expect: str | None = None) -> None:
         tools.append((tool, version))
         path.append(_bin(tool, version))
-        steps.append(f"{call} {shlex.quote(version)} {shlex.quote(source)}")
+        check = f"EXPECT={shlex.quote(expect)} " if expect else ""
+        steps.append(f"{check}{call} {shlex.quote(version)} {shlex.quote(source)}")
 
     node = plan.runtime("node")
     manager = plan.package_manager
@@ -115,14 +129,20 @@ def provisioning_for(
             version = manager.version or pm.newest(manager.name, "*", manager.name == "yarn")
             if version:
                 call = "_yarn" if manager.name == "yarn" else f"_{manager.name}"
-                add(manager.name, version, manager.source, call)
+                expect = manager.integrity if version == manager.version else None
+                add(manager.name, version, manager.source, call, expect)
         npm_version = manager.version if manager.name == "npm" else None
         npm_source = manager.source
         if npm_version is None and node_version != image_node:
             npm_version, why = pm.npm_for_node(node_version)
             npm_source = why or npm_source
+        npm_expect = manager.integrity if manager.name == "npm" else None
         if npm_version and npm_version != image_npm:
-            add("npm", npm_version, npm_source, "_npm")
+            add("npm", npm_version, npm_source, "_npm", npm_expect)
+        elif npm_expect and npm_version == image_npm:
+            problem = _image_npm_mismatch(image_npm, npm_expect)
+            if problem:
+                steps.append(f"_mismatch {shlex.quote(problem)}")
         if node_version != image_node:
             add("node", node_version, node.source, "_node")
             home = f"{TOOLCHAINS}/node/{node_version}"
@@ -148,6 +168,22 @@ def provisioning_for(
         path=tuple(path),
         volumes={TOOLCHAIN_VOLUME: TOOLCHAIN_MOUNT} if toolchain else {},
         tools=tuple(tools),
+    )
+
+
+def _image_npm_mismatch(version: str, expect: str) -> str | None:
+    """Why the image's npm does not match ``packageManager``'s hash (None when it does, or
+    when the algorithm is one the pinned integrity cannot answer for)."""
+    algo, _, hexdigest = expect.partition(".")
+    pinned = PINNED_INTEGRITY.get(f"npm@{version}", "")
+    if algo != "sha512" or not pinned.startswith("sha512-"):
+        return None
+    have = base64.b64decode(pinned.removeprefix("sha512-")).hex()
+    if have == hexdigest:
+        return None
+    return (
+        f"npm {version} (the build image's, from the npm registry) does not match the sha512 "
+        f"in packageManager (expected {hexdigest[:16]}…, it is {have[:16]}…); refusing it"
     )
 
 
@@ -178,6 +214,18 @@ _registry() {
     REGISTRY=${REGISTRY#*://}; REGISTRY=${REGISTRY%/}
   fi
   echo "$REGISTRY"
+}
+
+_mismatch() {  # message...: a download that is not the one packageManager names
+  echo "pitstop: $*" >&2
+  exit __MISMATCH__
+}
+
+_digests() {  # file: "<algorithm> <hex>" for every hash Corepack may write
+  local a
+  for a in sha1 sha224 sha256 sha384 sha512; do
+    echo "$a $("${a}sum" "$1" | cut -d' ' -f1)"
+  done
 }
 
 _unavailable() {  # tool version source where available
@@ -216,6 +264,7 @@ _pack() {  # tool version source package dest: npm pack (integrity checked) into
     exit 1
   fi
   tar -xzf "$5/.download/"*.tgz -C "$5" --strip-components=1 --no-same-owner
+  _digests "$5/.download/"*.tgz >"$5/.pitstop-digests"
   INTEGRITY=$(/usr/local/bin/node -p \
     'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].integrity' \
     "$5/.download/pack.json")
@@ -238,6 +287,9 @@ _provide() {  # tool version source installer
   mkdir -p "$TC/$tool"
   exec 9>"$TC/$tool/.lock-$version"
   flock 9
+  if [ -n "${EXPECT:-}" ] && [ -d "$dest" ] && [ ! -f "$dest/.pitstop-digests" ]; then
+    rm -rf "$dest"  # cached before digests were kept: fetch it again to check it
+  fi
   if [ -d "$dest" ]; then
     echo "pitstop: $tool $version from $(cat "$dest/.pitstop-origin") (cached)"
   else
@@ -255,6 +307,15 @@ _provide() {  # tool version source installer
       "(downloaded in $((SECONDS - started))s${INTEGRITY:+, ${INTEGRITY:0:24}… verified})"
   fi
   exec 9>&-
+  if [ -n "${EXPECT:-}" ]; then
+    if ! grep -qxF "${EXPECT/./ }" "$dest/.pitstop-digests"; then
+      local have
+      have=$(grep "^${EXPECT%%.*} " "$dest/.pitstop-digests" | head -1 | cut -d' ' -f2)
+      _mismatch "$tool $version from $(cat "$dest/.pitstop-origin") does not match the" \
+        "${EXPECT%%.*} in $3 (expected ${EXPECT#*.}, the download has $have); refusing it"
+    fi
+    echo "pitstop: $tool $version matches the ${EXPECT%%.*} in $3"
+  fi
 }
 
 _install_node() {  # tool version source dest
@@ -304,6 +365,8 @@ _install_yarn() {
       ;;
     *)
       _pack "$1" "$2" "$3" @yarnpkg/cli-dist "$4"
+      # Corepack hashes Yarn 2+ as the yarn.js it downloads, not as a tarball
+      _digests "$4/bin/yarn.js" >>"$4/.pitstop-digests"
       # Yarn 2+ refuses every YARN_* variable it does not know, and YARN_CAFILE (Yarn 1's
       # spelling of the CA bundle) is one; it reads YARN_HTTPS_CA_FILE_PATH instead.
       mkdir -p "$4/.bin"
@@ -326,5 +389,6 @@ _install_bun() {
 _bun() { _provide bun "$1" "$2" _install_bun; }
 """.replace("__TOOLCHAINS__", TOOLCHAINS)
     .replace("__CODES__", _CODES)
+    .replace("__MISMATCH__", str(MISMATCH_EXIT))
     .strip()
 )

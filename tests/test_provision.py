@@ -13,6 +13,7 @@ from runner.models import PackageManager, Plan, Runtime
 from runner.provision import (
     IMAGE_PATH,
     MIRROR_VARIABLE,
+    MISMATCH_EXIT,
     TOOLCHAIN_MOUNT,
     TOOLCHAIN_VOLUME,
     TOOLCHAINS,
@@ -168,10 +169,13 @@ def test_sources_with_shell_characters_are_quoted() -> None:
     ("exit_code", "code"),
     [(UNAVAILABLE_EXIT["node"], "node_version_unavailable")]
     + [(UNAVAILABLE_EXIT[t], f"{t}_version_unavailable") for t in ("npm", "pnpm", "yarn", "bun")]
-    + [(UNAVAILABLE_EXIT["python"], "python_version_unavailable"), (1, None), (None, None)],
+    + [(UNAVAILABLE_EXIT["python"], "python_version_unavailable"), (1, None), (None, None)]
+    + [(MISMATCH_EXIT, "integrity_error")],
 )
 def test_failure_codes(exit_code: int | None, code: str | None) -> None:
-    assert failure_code(exit_code) == code
+    known = failure_code(exit_code)
+    assert (known[0] if known else None) == code
+    assert known is None or known[1]  # always says what to do
 
 
 def test_script_is_valid_bash() -> None:
@@ -183,3 +187,28 @@ def test_script_is_valid_bash() -> None:
 def test_image_path_is_the_dockerfiles() -> None:
     dockerfile = (ROOT / "runner" / "image" / "Dockerfile").read_text()
     assert f"PATH={IMAGE_PATH} " in dockerfile.replace("\\\n", " ")
+
+
+def test_the_package_manager_hash_goes_to_its_download() -> None:
+    p = plan("pnpm", "9.15.9")
+    pm = PackageManager("pnpm", "9.15.9", "packageManager in package.json", "sha512.abc")
+    p = Plan(**{**p.__dict__, "package_manager": pm})
+    script = provision(p).script
+    assert "EXPECT=sha512.abc _pnpm 9.15.9 'packageManager in package.json'" in script
+
+
+def test_the_image_npm_is_checked_against_the_hash_without_a_download() -> None:
+    import base64
+
+    from runner.versions import PINNED_INTEGRITY
+
+    pinned = PINNED_INTEGRITY[f"npm@{IMAGE_NPM}"].removeprefix("sha512-")
+    good = "sha512." + base64.b64decode(pinned).hex()
+    for integrity in (good, "sha256." + "0" * 64):
+        pm = PackageManager("npm", IMAGE_NPM, "packageManager in package.json", integrity)
+        p = Plan(**{**plan().__dict__, "package_manager": pm})
+        assert provision(p).script is None, integrity  # matches, or not answerable
+    bad = PackageManager("npm", IMAGE_NPM, "packageManager in package.json", "sha512." + "0" * 128)
+    script = provision(Plan(**{**plan().__dict__, "package_manager": bad})).script
+    assert calls(script)[0][0] == "_mismatch"
+    assert "does not match the sha512 in packageManager" in calls(script)[0][1]

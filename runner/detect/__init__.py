@@ -700,7 +700,7 @@ def plan_for(
         reasons.append(("install", "install_command in pitstop.toml"))
 
     package_manager = (
-        PackageManager(decision.name, decision.version, decision.source)
+        PackageManager(decision.name, decision.version, decision.source, decision.integrity)
         if decision
         else PackageManager(
             py.installer or "pip" if py else "none",

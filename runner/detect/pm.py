@@ -83,6 +83,7 @@ class PMDecision:
     berry: bool = False
     warnings: list[str] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)
+    integrity: str | None = None  # ``algo.hex`` from packageManager's ``+hash``
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,18 @@ def find_lockfiles(tree: Tree, folders: list[str]) -> tuple[str | None, list[Loc
     return None, []
 
 
-def parse_pm_field(value: Any, where: str) -> tuple[str | None, str | None, list[str]]:
-    """``packageManager`` → (name, exact-or-range version, warnings)."""
+#: Corepack's ``+<algorithm>.<hex digest>`` suffix: digest lengths by algorithm.
+HASH_LENGTHS = {"sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def parse_pm_field(value: Any, where: str) -> tuple[str | None, str | None, str | None, list[str]]:
+    """``packageManager`` → (name, exact-or-range version, ``algo.hex`` hash, warnings)."""
     if not isinstance(value, str):
-        return None, None, [f"packageManager in {where} is not a string; ignored"]
+        return None, None, None, [f"packageManager in {where} is not a string; ignored"]
     m = _PM_SPEC.match(value.strip())
     if not m or m.group("name") not in MANAGERS:
         return (
+            None,
             None,
             None,
             [f'packageManager "{value}" in {where} is not <npm|pnpm|yarn|bun>@<version>; ignored'],
@@ -135,7 +141,20 @@ def parse_pm_field(value: Any, where: str) -> tuple[str | None, str | None, list
             f'packageManager "{value}" in {where} is not an exact version: Corepack rejects it '
             f"(it needs full semver such as {name}@{_suggest(name, version)})"
         )
-    return name, version, warnings
+    digest = None
+    if m.group("hash"):
+        algo, _, hexdigest = m.group("hash").partition(".")
+        if HASH_LENGTHS.get(algo.lower()) == len(hexdigest) and re.fullmatch(
+            "[0-9a-fA-F]+", hexdigest
+        ):
+            digest = f"{algo.lower()}.{hexdigest.lower()}"
+        else:
+            warnings.append(
+                f'packageManager "{value}" in {where}: "+{m.group("hash")}" is not '
+                "<sha1|sha224|sha256|sha384|sha512>.<hex digest>; the download is not checked "
+                "against it"
+            )
+    return name, version, digest, warnings
 
 
 def _suggest(name: str, version: str) -> str:
@@ -277,6 +296,7 @@ def decide(
     name: str | None = None
     pinned: str | None = None
     source = ""
+    digest: str | None = None
     if configured:
         spec = configured.strip()
         cname, _, cver = spec.partition("@")
@@ -290,7 +310,7 @@ def decide(
     if name is None:
         for pkg, where in ((app_pkg, app_pkg_path), (ws_pkg, ws_pkg_path)):
             if pkg and "packageManager" in pkg:
-                n, v, w = parse_pm_field(pkg["packageManager"], where)
+                n, v, digest, w = parse_pm_field(pkg["packageManager"], where)
                 warnings.extend(w)
                 if n:
                     name, pinned, source = n, v, f"packageManager in {where}"
@@ -418,7 +438,12 @@ def decide(
             f"no lockfile for {name}: dependencies are resolved afresh on every build; "
             "commit a lockfile for reproducible installs"
         )
-    return PMDecision(name, version, source, lock, berry, warnings, reasons)
+    # Corepack's hash names the exact download; it holds only for the version it came with
+    exact = digest if pinned is not None and semver.is_exact(pinned) else None
+    if exact and name == "bun":
+        warnings.append(f"{source}: Corepack does not install bun, so its hash is not checked")
+        exact = None
+    return PMDecision(name, version, source, lock, berry, warnings, reasons, exact)
 
 
 def npm_for_node(node_version: str) -> tuple[str | None, str | None]:

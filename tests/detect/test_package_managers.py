@@ -373,3 +373,29 @@ def test_framework_default_runs_through_the_package_managers_exec(
 ) -> None:
     files = {"package.json": pkg(dependencies={"next": "15.0.0"}), **files}
     assert plan(files).build_command == build
+
+
+HEX512 = "68046141893c66fad01c079231128e9afb89ef87e2691d69e4d40eee228988295fd4682181bae55b58418c3a253bde65a505ec7c5f9403ece5cc3cd37dcf2531"  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("field", "integrity", "warned"),
+    [
+        (f"pnpm@9.15.9+sha512.{HEX512}", f"sha512.{HEX512}", False),
+        (f"pnpm@9.15.9+SHA512.{HEX512.upper()}", f"sha512.{HEX512}", False),
+        ("yarn@1.22.22+sha1." + "ab" * 20, "sha1." + "ab" * 20, False),
+        ("pnpm@9.15.9+sha512.abcdef", None, True),  # too short to be a sha512
+        ("pnpm@9.15.9+md5." + "ab" * 16, None, True),  # an algorithm Corepack does not write
+        ("pnpm@9.15.9", None, False),
+    ],
+)
+def test_the_corepack_hash_is_carried_to_the_plan(field, integrity, warned) -> None:
+    p = plan({"package.json": pkg(build="x", packageManager=field)})
+    assert p.package_manager.integrity == integrity
+    assert any("is not <sha1" in w for w in p.warnings) is warned
+
+
+def test_a_hash_only_binds_the_version_it_came_with() -> None:
+    p = plan({"package.json": pkg(build="x", packageManager=f"bun@1.2.0+sha512.{HEX512}")})
+    assert p.package_manager.integrity is None
+    assert any("does not install bun" in w for w in p.warnings)

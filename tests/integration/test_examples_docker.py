@@ -201,7 +201,7 @@ def test_a_node_version_the_registry_lacks_names_what_was_asked_where_and_what_e
     prov = provisioning_for(_node_plan("99.1.0"))
     assert prov.script is not None
     code, output = run_script(prov.script, {toolchain_volume: TOOLCHAIN_MOUNT})
-    assert failure_code(code) == "node_version_unavailable", output
+    assert failure_code(code)[0] == "node_version_unavailable", output
     line = next(t for t in output.splitlines() if t.startswith("pitstop: node 99.1.0"))
     assert re.fullmatch(
         r"pitstop: node 99\.1\.0 \(from \.nvmrc\) is not available from \S+ node-linux-\w+; "
@@ -255,7 +255,7 @@ def test_node_from_a_mirror_is_checked_cached_and_safe_to_provision_concurrently
     code, out = provision("99.0.1")
     assert code == 1 and "does not match its SHASUMS256.txt; refusing it" in out
     code, out = provision("99.0.2")
-    assert failure_code(code) == "node_version_unavailable"
+    assert failure_code(code)[0] == "node_version_unavailable"
     assert "pitstop: node 99.0.2 (from .nvmrc) is not available from file:///mirror" in out
     code, out = provision("99.0.0")
     assert code == 0 and "(cached)" in out
@@ -290,3 +290,48 @@ def test_a_failed_provision_ends_the_build_in_install_with_the_version_code(
         r"from file:///nowhere",
         finished["error"],
     ), finished["error"]
+
+
+#: What Corepack itself wrote (`corepack use pnpm@9.15.9`, and `corepack use yarn@4.9.1` with
+#: COREPACK_NPM_REGISTRY set): the pnpm tarball's sha512, and Yarn 2+'s yarn.js's.
+COREPACK_PNPM = "pnpm@9.15.9+sha512.68046141893c66fad01c079231128e9afb89ef87e2691d69e4d40eee228988295fd4682181bae55b58418c3a253bde65a505ec7c5f9403ece5cc3cd37dcf2531"  # noqa: E501
+COREPACK_YARN = "yarn@4.9.1+sha512.4d6ab01b3f899acf40a54647f7fbabd7bb6ab70b8b2196e8a0cba3fb5e2fef2c9f659445c8959cc677353eeb643b9e4cca3b9e7448ad960dd84d5e111e07ce8c"  # noqa: E501
+
+
+def _pm_plan(field: str) -> Plan:
+    from runner.detect.pm import parse_pm_field
+
+    name, version, digest, warnings = parse_pm_field(field, "package.json")
+    assert name and version and digest and not warnings
+    return Plan(
+        root="",
+        workspace_root="",
+        package_manager=PackageManager(name, version, "packageManager in package.json", digest),
+        runtimes=(Runtime("node", "24.22.3", "default"),),
+        framework=None,
+        install_command=f"{name} install",
+        build_command=f"{name} run build",
+        output_dir="dist",
+    )
+
+
+def test_package_managers_are_checked_against_the_corepack_hash(
+    run_script, toolchain_volume: str
+) -> None:
+    from runner.provision import MISMATCH_EXIT
+
+    volumes = {toolchain_volume: TOOLCHAIN_MOUNT}
+    for field in (COREPACK_PNPM, COREPACK_YARN):
+        prov = provisioning_for(_pm_plan(field))
+        code, out = run_script(prov.script, volumes)
+        tool, version = field.split("+")[0].split("@")
+        assert code == 0, out
+        assert f"pitstop: {tool} {version} matches the sha512 in packageManager" in out
+    # a hash that is not the download's: refused, even from the toolchain cache
+    wrong = COREPACK_PNPM[:-4] + "0000"
+    code, out = run_script(provisioning_for(_pm_plan(wrong)).script, volumes)
+    assert code == MISMATCH_EXIT, out
+    assert failure_code(code)[0] == "integrity_error"
+    assert "(cached)" in out
+    assert "does not match the sha512 in packageManager in package.json" in out
+    assert "the download has 68046141893c66fa" in out
