@@ -1029,7 +1029,7 @@ def config_value(cwd: Path, key: str, *, timeout: float = 30.0) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def commit_id(repo: Path, rev: str, *, timeout: float = 30.0) -> str | None:
+def commit_id(repo: Path, rev: str, *, timeout: float | _Deadline = 30.0) -> str | None:
     """The commit ``rev`` names (annotated tags peeled); None when the object is not here."""
     if not rev or rev.startswith("-"):
         return None
@@ -1121,21 +1121,16 @@ def git_metadata(
     git_dir = dest / ".git"
     _run_git(["init", "--quiet", "--template=", str(dest)], timeout=deadline, what="git init")
     fetch = ["fetch", "--quiet", "--depth", "1", "--no-tags", f"file://{repo.resolve()}", commit]
-    if ref and not ref.startswith("-") and _has_ref(repo, f"refs/tags/{ref}", deadline):
+    usable = ref is not None and ref[:1] not in ("", "-")
+    if usable and commit_id(repo, f"refs/tags/{ref}", timeout=deadline) is not None:
         fetch.append(f"+refs/tags/{ref}:refs/tags/{ref}")
     _run_git(fetch, cwd=dest, timeout=deadline, what="git fetch")
     branch = None
-    if ref and not ref.startswith("-"):
-        for candidate in (f"refs/heads/{ref}", f"refs/remotes/origin/{ref}"):
-            found = _run_git(
-                ["rev-parse", "--verify", "--quiet", candidate],
-                cwd=repo,
-                timeout=deadline,
-                check=False,
-            ).stdout.strip()
-            if found == commit:
-                branch = ref
-                break
+    if usable and commit in (
+        commit_id(repo, f"refs/heads/{ref}", timeout=deadline),
+        commit_id(repo, f"refs/remotes/origin/{ref}", timeout=deadline),
+    ):
+        branch = ref
     if branch:
         _run_git(["update-ref", f"refs/heads/{branch}", commit], cwd=dest, timeout=deadline)
         _run_git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=dest, timeout=deadline)
@@ -1146,12 +1141,3 @@ def git_metadata(
     _run_git(["read-tree", commit], cwd=dest, timeout=deadline, what="git read-tree")
     (git_dir / "FETCH_HEAD").unlink(missing_ok=True)
     return git_dir
-
-
-def _has_ref(repo: Path, name: str, deadline: _Deadline) -> bool:
-    return (
-        _run_git(
-            ["show-ref", "--verify", "--quiet", name], cwd=repo, timeout=deadline, check=False
-        ).returncode
-        == 0
-    )

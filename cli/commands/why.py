@@ -19,7 +19,6 @@ def why(
     """For each cache: hit, or miss and the inputs that differ from the previous build."""
     from rich.text import Text
 
-    from runner.cache import BuildCache
     from runner.why import explain
 
     app_ctx = ctx.obj
@@ -33,7 +32,7 @@ def why(
             if candidate.id < record.id and (candidate.caches or {}).get("project") == project:
                 previous = candidate
                 break
-    cache = BuildCache(app_ctx.paths.build_cache)
+    cache = app_ctx.build_cache()
     verdicts = explain(
         caches,
         previous.caches if previous else None,

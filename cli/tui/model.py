@@ -315,10 +315,14 @@ def _match_joined(query: Query, joined: str, seqs: Sequence[int]) -> list[int] |
         line += count("\n", pos, start)
         if line >= n:
             break
-        line_start = hay.rfind("\n", pos, start) + 1 or pos
         end = find("\n", start)
         end = size if end < 0 else end
-        if pattern is None or m.end() <= end or pattern.search(hay[line_start:end]):
+        # a regex match that runs into the next line counts only if the line matches alone
+        if (
+            pattern is None
+            or m.end() <= end
+            or pattern.search(hay[hay.rfind("\n", pos, start) + 1 or pos : end])
+        ):
             out.append(seqs[line])
         pos, line = end + 1, line + 1
     return out

@@ -104,6 +104,14 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
+def stored(home: Path, build_id: int):
+    """A build's record and stored log lines, from the history under ``home``."""
+    from runner.store import Store
+
+    with Store(home / "data" / "history.sqlite3") as store:
+        return store.get_build(build_id), store.read_lines(build_id)
+
+
 def events(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 

@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PITSTOP, cli_env, events, git, pitstop_containers
+from .conftest import PITSTOP, cli_env, events, git, pitstop_containers, stored
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def stored(home: Path, build_id: int):
-    from runner.store import Store
-
-    with Store(home / "data" / "history.sqlite3") as store:
-        return store.get_build(build_id), store.read_lines(build_id)
 
 
 def test_vite_example_builds_and_its_output_reaches_the_host(

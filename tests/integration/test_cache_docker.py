@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PITSTOP, cli_env, events, git
+from .conftest import PITSTOP, cli_env, events, git, stored
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -221,7 +221,7 @@ def test_turbo_replays_an_unchanged_internal_package_from_its_kept_cache(
 ) -> None:
     repo = make_repo("turbo-monorepo")
     first, _ = build(pitstop, repo, "--root", "apps/web", "--out", str(tmp_path / "one"))
-    logs = [e["text"] for e in events_of(isolated_state, first["build_id"])]
+    logs = [line.text for line in stored(isolated_state, first["build_id"])[1]]
     assert any("@repo/ui:build: cache miss" in t for t in logs)
     # the app changes, the internal package does not: turbo's cache (kept by pitstop) has it
     build_js = repo / "apps/web/build.js"
@@ -229,15 +229,7 @@ def test_turbo_replays_an_unchanged_internal_package_from_its_kept_cache(
     commit(repo, "change the app only")
     second, steps = build(pitstop, repo, "--root", "apps/web", "--out", str(tmp_path / "two"))
     assert steps["install"] == "cached" and steps["build"] == "ok"
-    logs = [e["text"] for e in events_of(isolated_state, second["build_id"])]
+    logs = [line.text for line in stored(isolated_state, second["build_id"])[1]]
     assert any("@repo/ui:build: cache hit" in t for t in logs), logs[-30:]
     assert any("web:build: cache miss" in t for t in logs)
     assert "built by @repo/ui" in (tmp_path / "two" / "index.html").read_text()
-
-
-def events_of(home: Path, build_id: int) -> list[dict]:
-    """The stored log of one build, as dicts with ``text``."""
-    from runner.store import Store
-
-    with Store(home / "data" / "history.sqlite3") as store:
-        return [{"text": line.text} for line in store.read_lines(build_id)]
